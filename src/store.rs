@@ -1,0 +1,956 @@
+//! The session store: one directory per session under a base directory.
+//!
+//! # Appends
+//! Every write to a session (append, metadata update, prune, image save)
+//! holds an exclusive `flock` on the session's `events.jsonl`, so threads,
+//! handles and processes serialise on it and seqs stay unique and contiguous.
+//! After taking the lock the writer checks that its descriptor still names
+//! the file at the path (a prune replaces it) and, if the file grew since it
+//! last looked, reads the last line to learn the last seq: the log is the
+//! truth for seqs, never re-read in full. The event goes out in one `write`
+//! on an `O_APPEND` descriptor that the store keeps open.
+//!
+//! In the default mode `metadata.json` is replaced atomically (temp file +
+//! rename) after every append, so it is consistent whenever the call returns.
+//! A store opened *batched* only marks the metadata dirty and writes it on
+//! [`Store::flush`], [`Store::close`], drop, or after a short interval.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+use crate::event::{types, Event};
+use crate::eventlog::{self, CorruptLine, EventsRead};
+use crate::fsutil::{self, Durability};
+use crate::ids;
+use crate::metadata::Metadata;
+use crate::timefmt;
+
+/// File names inside a session directory.
+pub mod files {
+    /// Session metadata.
+    pub const METADATA: &str = "metadata.json";
+    /// Event log.
+    pub const EVENTS: &str = "events.jsonl";
+    /// Lock file.
+    pub const LOCK: &str = ".lock";
+    /// Message queue.
+    pub const QUEUE: &str = "queue.json";
+    /// Follow-up suggestions.
+    pub const ACTION_BUTTONS: &str = "action_buttons.json";
+    /// Attached images.
+    pub const IMAGES: &str = "images";
+}
+
+/// How many event-log descriptors a store keeps open at most.
+const MAX_OPEN_LOGS: usize = 256;
+
+/// How a store writes metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Defer metadata writes to `flush`, `close`, drop or `flush_interval`.
+    pub batched: bool,
+    /// In batched mode, the longest a metadata update waits.
+    pub flush_interval: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            batched: false,
+            flush_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What a new session starts with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// The id; `None` generates `YYYYMMDD-HHMMSS-<8 hex>`.
+    pub session_id: Option<String>,
+    /// Name of the ACP server (agent).
+    pub acp_server: String,
+    /// Working directory.
+    pub working_dir: String,
+    /// Command line that starts the agent.
+    pub acp_command: Option<String>,
+    /// User-visible name.
+    pub name: Option<String>,
+    /// Free-text description.
+    pub description: Option<String>,
+}
+
+/// An event to append; the store assigns its seq.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Event type (see [`crate::event::types`]).
+    pub event_type: String,
+    /// Event data.
+    pub data: Value,
+    /// RFC 3339 time; `None` stamps the current time.
+    pub timestamp: Option<String>,
+}
+
+impl NewEvent {
+    /// An event stamped with the time of the append.
+    pub fn new(event_type: impl Into<String>, data: Value) -> NewEvent {
+        NewEvent {
+            event_type: event_type.into(),
+            data,
+            timestamp: None,
+        }
+    }
+
+    /// The same event with an explicit timestamp.
+    pub fn at(mut self, timestamp: impl Into<String>) -> NewEvent {
+        self.timestamp = Some(timestamp.into());
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.event_type.is_empty() {
+            return Err(Error::invalid("event type is empty"));
+        }
+        if types::ALL.contains(&self.event_type.as_str()) && !self.data.is_object() {
+            return Err(Error::invalid(format!(
+                "data of a {:?} event must be a JSON object",
+                self.event_type
+            )));
+        }
+        if let Some(ts) = &self.timestamp {
+            chrono::DateTime::parse_from_rfc3339(ts).map_err(|e| {
+                Error::invalid(format!("timestamp {ts:?} is not RFC 3339: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A directory that `list` could not read as a session.
+#[derive(Debug)]
+pub struct SkippedSession {
+    /// The directory name.
+    pub session_id: String,
+    /// Why it was skipped.
+    pub error: Error,
+}
+
+/// The sessions of a store, and the directories that were not readable.
+#[derive(Debug, Default)]
+pub struct SessionList {
+    /// Metadata of every readable session, sorted by id.
+    pub sessions: Vec<Metadata>,
+    /// Directories skipped, with the reason.
+    pub skipped: Vec<SkippedSession>,
+}
+
+/// Identity of a file version, to tell whether a cached copy is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+}
+
+impl Stamp {
+    fn of(m: &fs::Metadata) -> Stamp {
+        Stamp {
+            ino: m.ino(),
+            len: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        }
+    }
+}
+
+/// The open event log of a session.
+#[derive(Debug)]
+struct OpenLog {
+    file: File,
+    ino: u64,
+    /// Length after our last look; another writer changes it.
+    len: u64,
+    last_seq: u64,
+}
+
+/// Metadata changes made by appends but not yet written (batched mode).
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    updated_at: String,
+    last_user_message_at: Option<String>,
+}
+
+/// What a store remembers of one session between calls.
+#[derive(Debug, Default)]
+struct SessionState {
+    log: Option<OpenLog>,
+    meta: Option<(Metadata, Stamp)>,
+    pending: Option<Pending>,
+    last_meta_write: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    base: PathBuf,
+    options: StoreOptions,
+    closed: AtomicBool,
+    sessions: Mutex<HashMap<String, Arc<Mutex<SessionState>>>>,
+    flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
+    flusher_wake: Condvar,
+    flusher_stop: Mutex<bool>,
+}
+
+/// A store of sessions under a base directory. Cheap to clone; thread-safe.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+/// The session's files while its write lock is held.
+pub(crate) struct Locked<'a> {
+    pub dir: PathBuf,
+    state: &'a mut SessionState,
+}
+
+impl Locked<'_> {
+    fn log(&mut self) -> &mut OpenLog {
+        self.state.log.as_mut().expect("log is open while locked")
+    }
+
+    /// The open log file (locked exclusively).
+    pub fn log_file(&mut self) -> &File {
+        &self.log().file
+    }
+
+    /// Records that the log was replaced or rewritten to `len` bytes ending at `last_seq`.
+    pub fn set_log_end(&mut self, len: u64, last_seq: u64) {
+        let log = self.log();
+        log.len = len;
+        log.last_seq = last_seq;
+    }
+
+    /// Seq of the last event in the log.
+    pub fn last_seq(&mut self) -> u64 {
+        self.log().last_seq
+    }
+
+    fn events_path(&self) -> PathBuf {
+        self.dir.join(files::EVENTS)
+    }
+
+    fn metadata_path(&self) -> PathBuf {
+        self.dir.join(files::METADATA)
+    }
+
+    /// The current metadata, re-read only when the file changed.
+    pub fn metadata(&mut self) -> Result<&mut Metadata> {
+        let path = self.metadata_path();
+        let stat = fs::symlink_metadata(&path);
+        let fresh = match (&self.state.meta, &stat) {
+            (Some((_, stamp)), Ok(m)) => *stamp == Stamp::of(m),
+            _ => false,
+        };
+        if !fresh {
+            let stat = stat.at(&path)?;
+            if !stat.file_type().is_file() {
+                return Err(Error::corrupt(&path, None, "metadata is not a regular file"));
+            }
+            let bytes = fs::read(&path).at(&path)?;
+            let meta = Metadata::from_slice(&bytes, &path)?;
+            self.state.meta = Some((meta, Stamp::of(&stat)));
+        }
+        Ok(&mut self.state.meta.as_mut().expect("just loaded").0)
+    }
+
+    /// Writes the cached metadata (after changes through [`Locked::metadata`]).
+    pub fn write_metadata(&mut self) -> Result<()> {
+        let path = self.metadata_path();
+        let (meta, _) = self.state.meta.as_ref().expect("metadata loaded before write");
+        fsutil::write_atomic(&path, &meta.to_pretty_json(), Durability::Atomic)?;
+        let stat = fs::symlink_metadata(&path).at(&path)?;
+        if let Some((_, stamp)) = self.state.meta.as_mut() {
+            *stamp = Stamp::of(&stat);
+        }
+        self.state.pending = None;
+        self.state.last_meta_write = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Applies pending append counters to the metadata and writes it.
+    fn flush_pending(&mut self) -> Result<()> {
+        let Some(p) = self.state.pending.clone() else {
+            return Ok(());
+        };
+        let last_seq = self.last_seq();
+        let meta = self.metadata()?;
+        meta.set("event_count", Value::from(last_seq));
+        meta.set_str("updated_at", &p.updated_at);
+        if let Some(t) = &p.last_user_message_at {
+            meta.set_str("last_user_message_at", t);
+        }
+        self.write_metadata()
+    }
+}
+
+impl Store {
+    /// Opens (creating if missing, mode 0700) the store at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens a store with options (e.g. batched metadata writes).
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        let base = path.as_ref().to_path_buf();
+        if base.as_os_str().is_empty() {
+            return Err(Error::invalid("store path is empty"));
+        }
+        fsutil::create_private_dir_all(&base)?;
+        let meta = fs::metadata(&base).at(&base)?;
+        if !meta.is_dir() {
+            return Err(Error::io(
+                &base,
+                io::Error::new(io::ErrorKind::NotADirectory, "store path is not a directory"),
+            ));
+        }
+        let store = Store {
+            inner: Arc::new(Inner {
+                base,
+                options,
+                closed: AtomicBool::new(false),
+                sessions: Mutex::new(HashMap::new()),
+                flusher: Mutex::new(None),
+                flusher_wake: Condvar::new(),
+                flusher_stop: Mutex::new(false),
+            }),
+        };
+        if options.batched {
+            store.start_flusher();
+        }
+        Ok(store)
+    }
+
+    /// The default location: `$AGENTSESSION_DIR`, else
+    /// `<data dir>/agentsession/sessions` (`$XDG_DATA_HOME` or `~/.local/share` on Linux).
+    pub fn default_dir() -> Result<PathBuf> {
+        if let Some(d) = std::env::var_os("AGENTSESSION_DIR").filter(|d| !d.is_empty()) {
+            return Ok(PathBuf::from(d));
+        }
+        dirs::data_dir()
+            .map(|d| d.join("agentsession").join("sessions"))
+            .ok_or_else(|| Error::invalid("no data directory: set AGENTSESSION_DIR"))
+    }
+
+    /// Opens the store at [`Store::default_dir`].
+    pub fn open_default() -> Result<Store> {
+        Store::open(Store::default_dir()?)
+    }
+
+    /// The mitto client's store: `$MITTO_DIR/sessions`, else its platform data
+    /// dir (`~/.local/share/mitto`, `~/Library/Application Support/Mitto`, `%APPDATA%\Mitto`).
+    pub fn mitto_dir() -> Result<PathBuf> {
+        if let Some(d) = std::env::var_os("MITTO_DIR").filter(|d| !d.is_empty()) {
+            return Ok(PathBuf::from(d).join("sessions"));
+        }
+        let name = if cfg!(any(target_os = "macos", windows)) {
+            "Mitto"
+        } else {
+            "mitto"
+        };
+        dirs::data_dir()
+            .map(|d| d.join(name).join("sessions"))
+            .ok_or_else(|| Error::invalid("no data directory: set MITTO_DIR"))
+    }
+
+    /// Opens the mitto client's store.
+    pub fn open_mitto() -> Result<Store> {
+        Store::open(Store::mitto_dir()?)
+    }
+
+    /// The base directory.
+    pub fn base_dir(&self) -> &Path {
+        &self.inner.base
+    }
+
+    /// Whether metadata writes are batched.
+    pub fn is_batched(&self) -> bool {
+        self.inner.options.batched
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            Err(Error::StoreClosed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The directory of a session (checks the id and that the store is open;
+    /// the directory may not exist).
+    pub fn session_dir(&self, session_id: &str) -> Result<PathBuf> {
+        self.check_open()?;
+        ids::session(session_id)?;
+        Ok(self.inner.base.join(session_id))
+    }
+
+    /// The directory of an existing session.
+    pub(crate) fn existing_session_dir(&self, session_id: &str) -> Result<PathBuf> {
+        let dir = self.session_dir(session_id)?;
+        match fs::symlink_metadata(dir.join(files::METADATA)) {
+            Ok(m) if m.file_type().is_file() => Ok(dir),
+            Ok(_) => Err(Error::SessionNotFound(session_id.to_string())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(Error::SessionNotFound(session_id.to_string()))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+                Err(Error::SessionNotFound(session_id.to_string()))
+            }
+            Err(e) => Err(Error::io(dir, e)),
+        }
+    }
+
+    fn state(&self, session_id: &str) -> Arc<Mutex<SessionState>> {
+        let mut map = self.inner.sessions.lock();
+        if let Some(s) = map.get(session_id) {
+            return s.clone();
+        }
+        if map.len() >= MAX_OPEN_LOGS {
+            // Forget idle sessions (closing their descriptors); their state is
+            // rebuilt on demand. Sessions in use or with deferred metadata stay.
+            map.retain(|_, st| Arc::strong_count(st) > 1 || st.lock().pending.is_some());
+        }
+        let s = Arc::new(Mutex::new(SessionState::default()));
+        map.insert(session_id.to_string(), s.clone());
+        s
+    }
+
+    /// Runs `f` with the session's write lock held (thread mutex + `flock` on
+    /// the log), the log open and its tail known. Fails with `SessionNotFound`
+    /// when the session does not exist.
+    pub(crate) fn with_session<R>(
+        &self,
+        session_id: &str,
+        f: impl FnOnce(&mut Locked<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let dir = self.existing_session_dir(session_id)?;
+        let state = self.state(session_id);
+        let mut state = state.lock();
+        let events = dir.join(files::EVENTS);
+        loop {
+            if state.log.is_none() {
+                state.log = Some(open_log(&dir, &events, session_id)?);
+            }
+            let log = state.log.as_mut().expect("opened above");
+            log.file.lock().at(&events)?;
+            let same = match fs::symlink_metadata(&events) {
+                Ok(m) => m.ino() == log.ino,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+                Err(e) => {
+                    let _ = log.file.unlock();
+                    return Err(Error::io(&events, e));
+                }
+            };
+            if same {
+                break;
+            }
+            // Replaced (pruned) or deleted since we opened it: start again.
+            let _ = log.file.unlock();
+            state.log = None;
+            state.meta = None;
+            if !dir.join(files::METADATA).exists() {
+                return Err(Error::SessionNotFound(session_id.to_string()));
+            }
+        }
+        let result = (|| {
+            let log = state.log.as_mut().expect("opened above");
+            let len = log.file.metadata().at(&events)?.len();
+            if len != log.len {
+                let len = eventlog::repair_torn_tail(&log.file, &events, len)?;
+                log.last_seq = eventlog::scan_tail(&log.file, &events, len)?.last_seq;
+                log.len = len;
+            }
+            let mut locked = Locked {
+                dir: dir.clone(),
+                state: &mut state,
+            };
+            f(&mut locked)
+        })();
+        if let Some(log) = state.log.as_ref() {
+            let _ = log.file.unlock();
+        }
+        result
+    }
+
+    /// Creates a session (directory 0700, empty log, metadata).
+    pub fn create(&self, opts: &CreateOptions) -> Result<Metadata> {
+        self.check_open()?;
+        let id = opts
+            .session_id
+            .clone()
+            .unwrap_or_else(ids::new_session_id);
+        let dir = self.session_dir(&id)?;
+        match fsutil::create_private_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(Error::invalid(format!("session {id:?} already exists")))
+            }
+            Err(e) => return Err(Error::io(&dir, e)),
+        }
+        let mut meta = Metadata::new(&id, &opts.acp_server, &opts.working_dir);
+        meta.set_str("acp_command", opts.acp_command.as_deref().unwrap_or(""));
+        meta.set_str("name", opts.name.as_deref().unwrap_or(""));
+        meta.set_str("description", opts.description.as_deref().unwrap_or(""));
+        let events = dir.join(files::EVENTS);
+        fsutil::private_open_options()
+            .write(true)
+            .create_new(true)
+            .open(&events)
+            .at(&events)?;
+        fsutil::write_atomic(
+            &dir.join(files::METADATA),
+            &meta.to_pretty_json(),
+            Durability::Atomic,
+        )?;
+        Ok(meta)
+    }
+
+    /// Appends one event; returns its seq.
+    pub fn append_event(&self, session_id: &str, event: NewEvent) -> Result<u64> {
+        let seqs = self.append_events(session_id, vec![event])?;
+        Ok(seqs[0])
+    }
+
+    /// Appends events in one write and one metadata update; returns their seqs.
+    pub fn append_events(&self, session_id: &str, events: Vec<NewEvent>) -> Result<Vec<u64>> {
+        self.check_open()?;
+        for e in &events {
+            e.validate()?;
+        }
+        if events.is_empty() {
+            ids::session(session_id)?;
+            return Ok(Vec::new());
+        }
+        let batched = self.inner.options.batched;
+        let interval = self.inner.options.flush_interval;
+        self.with_session(session_id, |s| {
+            let first = s.last_seq() + 1;
+            let now = timefmt::now_string();
+            let mut buf = Vec::with_capacity(events.len() * 256);
+            let mut last_prompt = None;
+            for (i, ne) in events.into_iter().enumerate() {
+                let ev = Event {
+                    seq: first + i as u64,
+                    timestamp: ne.timestamp.unwrap_or_else(|| now.clone()),
+                    event_type: ne.event_type,
+                    data: ne.data,
+                    extra: Default::default(),
+                };
+                if ev.event_type == types::USER_PROMPT {
+                    last_prompt = Some(ev.timestamp.clone());
+                }
+                ev.write_line(&mut buf);
+                buf.push(b'\n');
+            }
+            let count = buf.iter().filter(|b| **b == b'\n').count() as u64;
+            let path = s.events_path();
+            let mut file: &File = s.log_file();
+            file.write_all(&buf).at(&path)?;
+            let last = first + count - 1;
+            let len = s.log().len + buf.len() as u64;
+            s.set_log_end(len, last);
+
+            let pending = s.state.pending.get_or_insert_with(Pending::default);
+            pending.updated_at = now;
+            if last_prompt.is_some() {
+                pending.last_user_message_at = last_prompt;
+            }
+            let due = !batched
+                || s
+                    .state
+                    .last_meta_write
+                    .is_none_or(|t| t.elapsed() >= interval);
+            if due {
+                // The event is in the log whatever happens here; metadata is
+                // derived from it, so a failure is reported, not returned.
+                if let Err(e) = s.flush_pending() {
+                    log::warn!("{session_id}: metadata not updated after append: {e}");
+                }
+            }
+            Ok((first..=last).collect())
+        })
+    }
+
+    /// The session's metadata (with this store's unwritten changes applied).
+    pub fn metadata(&self, session_id: &str) -> Result<Metadata> {
+        let dir = self.existing_session_dir(session_id)?;
+        let state = self.state(session_id);
+        let mut state = state.lock();
+        let path = dir.join(files::METADATA);
+        let bytes = fs::read(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Error::SessionNotFound(session_id.to_string()),
+            _ => Error::io(&path, e),
+        })?;
+        let mut meta = Metadata::from_slice(&bytes, &path)?;
+        if let (Some(p), Some(log)) = (&state.pending, &state.log) {
+            meta.set("event_count", Value::from(log.last_seq));
+            meta.set_str("updated_at", &p.updated_at);
+            if let Some(t) = &p.last_user_message_at {
+                meta.set_str("last_user_message_at", t);
+            }
+        }
+        if state.pending.is_none() {
+            if let Ok(stat) = fs::symlink_metadata(&path) {
+                state.meta = Some((meta.clone(), Stamp::of(&stat)));
+            }
+        }
+        Ok(meta)
+    }
+
+    /// Changes metadata under the session's write lock; returns the new metadata.
+    pub fn update_metadata(
+        &self,
+        session_id: &str,
+        f: impl FnOnce(&mut Metadata) -> Result<()>,
+    ) -> Result<Metadata> {
+        self.check_open()?;
+        self.with_session(session_id, |s| {
+            let last_seq = s.last_seq();
+            let pending = s.state.pending.take();
+            let meta = s.metadata()?;
+            let mut changed = meta.clone();
+            f(&mut changed)?;
+            if changed.session_id() != meta.session_id() {
+                return Err(Error::invalid("session_id cannot be changed"));
+            }
+            if let Some(p) = pending {
+                changed.set("event_count", Value::from(last_seq));
+                if changed.get("updated_at") == meta.get("updated_at") {
+                    changed.set_str("updated_at", &p.updated_at);
+                }
+                if let Some(t) = &p.last_user_message_at {
+                    changed.set_str("last_user_message_at", t);
+                }
+            }
+            *meta = changed;
+            s.write_metadata()?;
+            Ok(s.metadata()?.clone())
+        })
+    }
+
+    /// Changes metadata fields given as JSON (as the C and Python faces do);
+    /// `updated_at` is stamped unless given.
+    pub fn update_metadata_fields(
+        &self,
+        session_id: &str,
+        changes: &serde_json::Map<String, Value>,
+    ) -> Result<Metadata> {
+        self.update_metadata(session_id, |m| {
+            m.apply_update(changes)?;
+            if !changes.contains_key("updated_at") {
+                m.set_str("updated_at", &timefmt::now_string());
+            }
+            Ok(())
+        })
+    }
+
+    fn events_path_checked(&self, session_id: &str) -> Result<PathBuf> {
+        Ok(self.existing_session_dir(session_id)?.join(files::EVENTS))
+    }
+
+    /// Every event with `seq > after_seq` (0 = all), oldest first; corrupt
+    /// lines are skipped and reported.
+    pub fn events(&self, session_id: &str, after_seq: u64) -> Result<EventsRead> {
+        let path = self.events_path_checked(session_id)?;
+        match eventlog::read_all(&path, after_seq) {
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                Ok(EventsRead::default())
+            }
+            r => r,
+        }
+    }
+
+    /// The last `limit` events with `seq < before_seq` (0 = no bound), oldest
+    /// first, or newest first when `reverse`. Reads backwards from the end.
+    pub fn events_last(
+        &self,
+        session_id: &str,
+        limit: usize,
+        before_seq: u64,
+        reverse: bool,
+    ) -> Result<EventsRead> {
+        let path = self.events_path_checked(session_id)?;
+        let mut r = match eventlog::read_last(&path, limit, before_seq) {
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                return Ok(EventsRead::default())
+            }
+            r => r?,
+        };
+        if !reverse {
+            r.events.reverse();
+            r.skipped.reverse();
+        }
+        Ok(r)
+    }
+
+    /// Metadata of every session, sorted by id; unreadable ones are reported.
+    pub fn list(&self) -> Result<SessionList> {
+        self.check_open()?;
+        let base = &self.inner.base;
+        let mut names = Vec::new();
+        for entry in fs::read_dir(base).at(base)? {
+            let entry = entry.at(base)?;
+            if !entry.file_type().at(base)?.is_dir() {
+                continue;
+            }
+            match entry.file_name().into_string() {
+                Ok(name) if ids::session(&name).is_ok() => names.push(name),
+                Ok(_) => {}
+                Err(raw) => log::warn!("skipping non-UTF-8 directory {raw:?} in {}", base.display()),
+            }
+        }
+        names.sort_unstable();
+        let read = |name: &String| -> Result<Metadata> {
+            let path = base.join(name).join(files::METADATA);
+            let bytes = fs::read(&path).at(&path)?;
+            Metadata::from_slice(&bytes, &path)
+        };
+        let results: Vec<Result<Metadata>> = parallel_map(&names, read);
+        let mut out = SessionList::default();
+        for (name, r) in names.into_iter().zip(results) {
+            match r {
+                Ok(m) => out.sessions.push(m),
+                Err(error) => out.skipped.push(SkippedSession {
+                    session_id: name,
+                    error,
+                }),
+            }
+        }
+        // Apply this store's unwritten batched changes.
+        let map = self.inner.sessions.lock();
+        for m in &mut out.sessions {
+            if let Some(st) = map.get(m.session_id()) {
+                let st = st.lock();
+                if let (Some(p), Some(log)) = (&st.pending, &st.log) {
+                    m.set("event_count", Value::from(log.last_seq));
+                    m.set_str("updated_at", &p.updated_at);
+                    if let Some(t) = &p.last_user_message_at {
+                        m.set_str("last_user_message_at", t);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the session exists.
+    pub fn exists(&self, session_id: &str) -> Result<bool> {
+        match self.existing_session_dir(session_id) {
+            Ok(_) => Ok(true),
+            Err(Error::SessionNotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a session and all its files.
+    pub fn delete(&self, session_id: &str) -> Result<()> {
+        let dir = self.existing_session_dir(session_id)?;
+        let state = self.state(session_id);
+        let mut state = state.lock();
+        state.log = None;
+        state.meta = None;
+        state.pending = None;
+        fs::remove_dir_all(&dir).at(&dir)?;
+        drop(state);
+        self.inner.sessions.lock().remove(session_id);
+        Ok(())
+    }
+
+    /// Writes every deferred metadata update (batched mode).
+    pub fn flush(&self) -> Result<()> {
+        self.check_open()?;
+        self.flush_all()
+    }
+
+    fn flush_all(&self) -> Result<()> {
+        let dirty: Vec<String> = {
+            let map = self.inner.sessions.lock();
+            map.iter()
+                .filter(|(_, st)| st.lock().pending.is_some())
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        let mut first_err = None;
+        for id in dirty {
+            let r = self.with_session(&id, |s| s.flush_pending());
+            if let Err(e) = r {
+                log::warn!("{id}: deferred metadata not written: {e}");
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Flushes, releases descriptors, and makes every later call fail with `StoreClosed`.
+    pub fn close(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let r = self.flush_all();
+        self.inner.closed.store(true, Ordering::Release);
+        self.stop_flusher();
+        self.inner.sessions.lock().clear();
+        r
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    fn start_flusher(&self) {
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let interval = self.inner.options.flush_interval;
+        let handle = std::thread::Builder::new()
+            .name("agentsession-flush".into())
+            .spawn(move || loop {
+                let Some(inner) = weak.upgrade() else { return };
+                {
+                    let mut stop = inner.flusher_stop.lock();
+                    if !*stop {
+                        inner.flusher_wake.wait_for(&mut stop, interval);
+                    }
+                    if *stop {
+                        return;
+                    }
+                }
+                let store = Store { inner };
+                if !store.is_closed() {
+                    let _ = store.flush_all();
+                }
+            });
+        match handle {
+            Ok(h) => *self.inner.flusher.lock() = Some(h),
+            Err(e) => log::warn!("batched store without flusher thread: {e}"),
+        }
+    }
+
+    fn stop_flusher(&self) {
+        *self.inner.flusher_stop.lock() = true;
+        self.inner.flusher_wake.notify_all();
+        let handle = self.inner.flusher.lock().take();
+        if let Some(h) = handle {
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Last handle gone: write what batched mode deferred.
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        *self.flusher_stop.lock() = true;
+        self.flusher_wake.notify_all();
+        let sessions = std::mem::take(&mut *self.sessions.lock());
+        for (id, st) in sessions {
+            let mut st = st.lock();
+            if st.pending.is_none() {
+                continue;
+            }
+            let locked_ok = st.log.as_ref().is_some_and(|log| log.file.lock().is_ok());
+            if !locked_ok {
+                continue;
+            }
+            let mut locked = Locked {
+                dir: self.base.join(&id),
+                state: &mut st,
+            };
+            if let Err(e) = locked.flush_pending() {
+                log::warn!("{id}: deferred metadata not written at drop: {e}");
+            }
+            if let Some(log) = st.log.as_ref() {
+                let _ = log.file.unlock();
+            }
+        }
+    }
+}
+
+fn open_log(dir: &Path, events: &Path, session_id: &str) -> Result<OpenLog> {
+    let open = |create: bool| {
+        fsutil::private_open_options()
+            .read(true)
+            .append(true)
+            .create(create)
+            .open(events)
+    };
+    let file = match open(false) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // A session whose log is missing (but metadata exists) gets an empty one.
+            if !dir.join(files::METADATA).exists() {
+                return Err(Error::SessionNotFound(session_id.to_string()));
+            }
+            open(true).at(events)?
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::io(
+                events,
+                io::Error::new(io::ErrorKind::InvalidInput, "event log is a symlink"),
+            ))
+        }
+        Err(e) => return Err(Error::io(events, e)),
+    };
+    let ino = file.metadata().at(events)?.ino();
+    Ok(OpenLog {
+        file,
+        ino,
+        len: u64::MAX,
+        last_seq: 0,
+    })
+}
+
+/// Maps `f` over `items` on up to two threads (the machine's cores), keeping order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if items.len() < 64 || threads < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("list worker does not panic"))
+            .collect()
+    })
+}
+
+/// A corrupt line as a warning message (for faces that log).
+pub fn describe_skipped(skipped: &[CorruptLine]) -> Option<String> {
+    if skipped.is_empty() {
+        return None;
+    }
+    Some(
+        skipped
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
