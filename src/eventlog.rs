@@ -155,7 +155,10 @@ impl<'f> ReverseLines<'f> {
             if let Some(nl) = memchr::memrchr(b'\n', &self.buf[..body_end]) {
                 let start = nl + 1;
                 self.cursor = start;
-                return Ok(Some((self.buf_start + start as u64, &self.buf[start..body_end])));
+                return Ok(Some((
+                    self.buf_start + start as u64,
+                    &self.buf[start..body_end],
+                )));
             }
             if self.buf_start == 0 {
                 if self.cursor == 0 {
@@ -354,7 +357,10 @@ mod tests {
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let (_d, p) = log_with(&refs);
         let r = read_last(&p, 3, 0).unwrap();
-        assert_eq!(r.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [20, 19, 18]);
+        assert_eq!(
+            r.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [20, 19, 18]
+        );
         let r = read_last(&p, 2, 4).unwrap();
         assert_eq!(r.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 2]);
         let r = read_last(&p, 100, 0).unwrap();
@@ -371,7 +377,11 @@ mod tests {
         let r = read_last(&p, 5, 0).unwrap();
         assert_eq!(r.events.len(), 2);
         assert_eq!(r.skipped.len(), 1);
-        let f = std::fs::OpenOptions::new().read(true).append(true).open(&p).unwrap();
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&p)
+            .unwrap();
         let len = f.metadata().unwrap().len();
         let new_len = repair_torn_tail(&f, &p, len).unwrap();
         assert_eq!(scan_tail(&f, &p, new_len).unwrap().last_seq, 2);

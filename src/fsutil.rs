@@ -31,7 +31,8 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 /// Options for a private file that is never reached through a symlink.
 pub fn private_open_options() -> OpenOptions {
     let mut o = OpenOptions::new();
-    o.mode(FILE_MODE).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    o.mode(FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
     o
 }
 
@@ -158,8 +159,15 @@ mod tests {
         write_atomic(&p, b"one", Durability::Atomic).unwrap();
         write_atomic(&p, b"two", Durability::Durable).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left"
+        );
     }
 
     #[test]

@@ -55,7 +55,9 @@ pub fn random_hex(n: usize) -> String {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0)
             ^ (u64::from(std::process::id()) << 32)
-            ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            ^ COUNTER
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         for (i, b) in buf.iter_mut().enumerate() {
             *b = (seed >> ((i % 8) * 8)) as u8;
         }
@@ -75,7 +77,9 @@ mod tests {
 
     #[test]
     fn rejects_escapes() {
-        for bad in ["", ".", "..", "a/b", "a\\b", "a\0b", "../x", ".lock", "a\nb"] {
+        for bad in [
+            "", ".", "..", "a/b", "a\\b", "a\0b", "../x", ".lock", "a\nb",
+        ] {
             assert!(session(bad).is_err(), "{bad:?} accepted");
         }
         assert!(session(&"x".repeat(256)).is_err());

@@ -3,7 +3,7 @@
 //! A [`Store`] keeps each conversation as an append-only event log in a
 //! directory of its own (the on-disk format of the mitto client, read and
 //! written without loss). [`Recorder`] writes a session, [`Player`] reads one
-//! back.
+//! back; images and pruning live on the store.
 #![forbid(unsafe_code)]
 
 pub mod error;
@@ -11,12 +11,20 @@ pub mod event;
 pub mod eventlog;
 pub mod fsutil;
 pub mod ids;
+pub mod image;
 pub mod metadata;
+pub mod player;
+pub mod prune;
+pub mod recorder;
 pub mod store;
 pub mod timefmt;
 
 pub use error::{AuxiliaryErrorKind, Error, Result};
 pub use event::{Event, EventData};
 pub use eventlog::{CorruptLine, EventsRead};
+pub use image::{ImageFormat, ImageInfo};
 pub use metadata::Metadata;
+pub use player::{build_conversation_history, last_agent_message, Player};
+pub use prune::{PruneLimits, PruneResult};
+pub use recorder::Recorder;
 pub use store::{CreateOptions, NewEvent, SessionList, SkippedSession, Store, StoreOptions};

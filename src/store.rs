@@ -127,9 +127,8 @@ impl NewEvent {
             )));
         }
         if let Some(ts) = &self.timestamp {
-            chrono::DateTime::parse_from_rfc3339(ts).map_err(|e| {
-                Error::invalid(format!("timestamp {ts:?} is not RFC 3339: {e}"))
-            })?;
+            chrono::DateTime::parse_from_rfc3339(ts)
+                .map_err(|e| Error::invalid(format!("timestamp {ts:?} is not RFC 3339: {e}")))?;
         }
         Ok(())
     }
@@ -225,6 +224,11 @@ impl Locked<'_> {
         self.state.log.as_mut().expect("log is open while locked")
     }
 
+    /// Length of the log in bytes.
+    pub fn log_len(&mut self) -> u64 {
+        self.log().len
+    }
+
     /// The open log file (locked exclusively).
     pub fn log_file(&mut self) -> &File {
         &self.log().file
@@ -237,12 +241,26 @@ impl Locked<'_> {
         log.last_seq = last_seq;
     }
 
+    /// Swaps in a new log file that replaced the old one at the path; `file`
+    /// must already hold the exclusive lock (taken before the rename).
+    pub fn replace_log(&mut self, file: File, len: u64, last_seq: u64) -> Result<()> {
+        let ino = file.metadata().at(&self.events_path())?.ino();
+        self.state.log = Some(OpenLog {
+            file,
+            ino,
+            len,
+            last_seq,
+        });
+        Ok(())
+    }
+
     /// Seq of the last event in the log.
     pub fn last_seq(&mut self) -> u64 {
         self.log().last_seq
     }
 
-    fn events_path(&self) -> PathBuf {
+    /// Path of the session's event log.
+    pub fn events_path(&self) -> PathBuf {
         self.dir.join(files::EVENTS)
     }
 
@@ -261,7 +279,11 @@ impl Locked<'_> {
         if !fresh {
             let stat = stat.at(&path)?;
             if !stat.file_type().is_file() {
-                return Err(Error::corrupt(&path, None, "metadata is not a regular file"));
+                return Err(Error::corrupt(
+                    &path,
+                    None,
+                    "metadata is not a regular file",
+                ));
             }
             let bytes = fs::read(&path).at(&path)?;
             let meta = Metadata::from_slice(&bytes, &path)?;
@@ -273,7 +295,11 @@ impl Locked<'_> {
     /// Writes the cached metadata (after changes through [`Locked::metadata`]).
     pub fn write_metadata(&mut self) -> Result<()> {
         let path = self.metadata_path();
-        let (meta, _) = self.state.meta.as_ref().expect("metadata loaded before write");
+        let (meta, _) = self
+            .state
+            .meta
+            .as_ref()
+            .expect("metadata loaded before write");
         fsutil::write_atomic(&path, &meta.to_pretty_json(), Durability::Atomic)?;
         let stat = fs::symlink_metadata(&path).at(&path)?;
         if let Some((_, stamp)) = self.state.meta.as_mut() {
@@ -317,7 +343,10 @@ impl Store {
         if !meta.is_dir() {
             return Err(Error::io(
                 &base,
-                io::Error::new(io::ErrorKind::NotADirectory, "store path is not a directory"),
+                io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "store path is not a directory",
+                ),
             ));
         }
         let store = Store {
@@ -491,10 +520,7 @@ impl Store {
     /// Creates a session (directory 0700, empty log, metadata).
     pub fn create(&self, opts: &CreateOptions) -> Result<Metadata> {
         self.check_open()?;
-        let id = opts
-            .session_id
-            .clone()
-            .unwrap_or_else(ids::new_session_id);
+        let id = opts.session_id.clone().unwrap_or_else(ids::new_session_id);
         let dir = self.session_dir(&id)?;
         match fsutil::create_private_dir(&dir) {
             Ok(()) => {}
@@ -572,8 +598,7 @@ impl Store {
                 pending.last_user_message_at = last_prompt;
             }
             let due = !batched
-                || s
-                    .state
+                || s.state
                     .last_meta_write
                     .is_none_or(|t| t.elapsed() >= interval);
             if due {
@@ -712,7 +737,9 @@ impl Store {
             match entry.file_name().into_string() {
                 Ok(name) if ids::session(&name).is_ok() => names.push(name),
                 Ok(_) => {}
-                Err(raw) => log::warn!("skipping non-UTF-8 directory {raw:?} in {}", base.display()),
+                Err(raw) => {
+                    log::warn!("skipping non-UTF-8 directory {raw:?} in {}", base.display())
+                }
             }
         }
         names.sort_unstable();
