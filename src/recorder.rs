@@ -128,8 +128,7 @@ impl Recorder {
         let data = to_data(&SessionEndData {
             reason: reason.to_string(),
         });
-        self.store
-            .append_event(&self.session_id, NewEvent::new(types::SESSION_END, data))?;
+        self.append(&st, types::SESSION_END, data)?;
         self.store.update_metadata(&self.session_id, |m| {
             m.set_str("status", "completed");
             m.set_str("updated_at", &timefmt::now_string());
@@ -152,6 +151,11 @@ impl Recorder {
                 "recording is not started: call start() or resume() first",
             ));
         }
+        self.append(&st, event_type, data)
+    }
+
+    /// Appends, then prunes when limits are set.
+    fn append(&self, st: &State, event_type: &str, data: Value) -> Result<u64> {
         let seq = self
             .store
             .append_event(&self.session_id, NewEvent::new(event_type, data))?;

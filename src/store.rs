@@ -203,8 +203,22 @@ pub(crate) struct Inner {
     closed: AtomicBool,
     sessions: Mutex<HashMap<String, Arc<Mutex<SessionState>>>>,
     flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
-    flusher_wake: Condvar,
-    flusher_stop: Mutex<bool>,
+    flusher_ctl: Arc<FlusherCtl>,
+}
+
+/// Wakes and stops the batched-mode flusher thread (which holds only a weak
+/// reference to the store, so dropping the last handle still drops it).
+#[derive(Debug, Default)]
+struct FlusherCtl {
+    stop: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl FlusherCtl {
+    fn stop(&self) {
+        *self.stop.lock() = true;
+        self.wake.notify_all();
+    }
 }
 
 /// A store of sessions under a base directory. Cheap to clone; thread-safe.
@@ -356,8 +370,7 @@ impl Store {
                 closed: AtomicBool::new(false),
                 sessions: Mutex::new(HashMap::new()),
                 flusher: Mutex::new(None),
-                flusher_wake: Condvar::new(),
-                flusher_stop: Mutex::new(false),
+                flusher_ctl: Arc::default(),
             }),
         };
         if options.batched {
@@ -843,20 +856,21 @@ impl Store {
 
     fn start_flusher(&self) {
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let ctl = self.inner.flusher_ctl.clone();
         let interval = self.inner.options.flush_interval;
         let handle = std::thread::Builder::new()
             .name("agentsession-flush".into())
             .spawn(move || loop {
-                let Some(inner) = weak.upgrade() else { return };
                 {
-                    let mut stop = inner.flusher_stop.lock();
+                    let mut stop = ctl.stop.lock();
                     if !*stop {
-                        inner.flusher_wake.wait_for(&mut stop, interval);
+                        ctl.wake.wait_for(&mut stop, interval);
                     }
                     if *stop {
                         return;
                     }
                 }
+                let Some(inner) = weak.upgrade() else { return };
                 let store = Store { inner };
                 if !store.is_closed() {
                     let _ = store.flush_all();
@@ -869,8 +883,7 @@ impl Store {
     }
 
     fn stop_flusher(&self) {
-        *self.inner.flusher_stop.lock() = true;
-        self.inner.flusher_wake.notify_all();
+        self.inner.flusher_ctl.stop();
         let handle = self.inner.flusher.lock().take();
         if let Some(h) = handle {
             if h.thread().id() != std::thread::current().id() {
@@ -886,8 +899,7 @@ impl Drop for Inner {
         if self.closed.load(Ordering::Acquire) {
             return;
         }
-        *self.flusher_stop.lock() = true;
-        self.flusher_wake.notify_all();
+        self.flusher_ctl.stop();
         let sessions = std::mem::take(&mut *self.sessions.lock());
         for (id, st) in sessions {
             let mut st = st.lock();
