@@ -162,6 +162,12 @@ class PeerAgent:
         session.turn = turn
         try:
             return await self._run_turn(session_id, session, turn, prompt, count)
+        except ConnectionError:
+            # The client went away (stdin closed) in the middle of the turn. The
+            # SDK is shutting down and cancels this task; wait for that instead
+            # of failing the request, which would only log a traceback.
+            await asyncio.get_running_loop().create_future()
+            raise
         finally:
             if session.turn is turn:
                 session.turn = None
@@ -277,6 +283,8 @@ class PeerAgent:
         tool_call = ToolCallUpdate(tool_call_id="perm-1", title="Run a command", kind="execute", status="pending")
         try:
             response = await self._conn.request_permission(session_id=session_id, tool_call=tool_call, options=options)
+        except ConnectionError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure is reported in the reply
             return f"permission:error:{error_code(exc)}"
         if isinstance(response.outcome, DeniedOutcome):
@@ -286,6 +294,8 @@ class PeerAgent:
     async def _write_file(self, session_id: str, path: str) -> str:
         try:
             await self._conn.write_text_file(session_id=session_id, path=path, content="peer wrote this")
+        except ConnectionError:
+            raise
         except Exception as exc:  # noqa: BLE001
             return f"write:error:{error_code(exc)}:{error_message(exc)}"
         return "write:ok"
@@ -293,6 +303,8 @@ class PeerAgent:
     async def _read_file(self, session_id: str, path: str) -> str:
         try:
             response = await self._conn.read_text_file(session_id=session_id, path=path)
+        except ConnectionError:
+            raise
         except Exception as exc:  # noqa: BLE001
             return f"read:error:{error_code(exc)}:{error_message(exc)}"
         return f"read:ok:{response.content}"
@@ -300,6 +312,8 @@ class PeerAgent:
     async def _create_terminal(self, session_id: str) -> str:
         try:
             await self._conn.create_terminal(session_id=session_id, command="echo", args=["hi"])
+        except ConnectionError:
+            raise
         except Exception as exc:  # noqa: BLE001
             return f"terminal:error:{error_code(exc)}"
         return "terminal:ok"
