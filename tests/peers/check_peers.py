@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -71,7 +72,7 @@ class RecordingClient:
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
         self.events: list[tuple[str, Any]] = []  # ("update", (session_id, update)) / (method, params)
-        self.answer_permission: Callable[[list[Any]], RequestPermissionResponse] = select_first_allow
+        self.answer_permission: Callable[[list[Any]], Any] = select_first_allow
         self.terminal_mode = "ok"
 
     # session/update
@@ -81,7 +82,8 @@ class RecordingClient:
     # session/request_permission
     async def request_permission(self, session_id: str, tool_call: Any, options: list[Any], **kwargs: Any):
         self.events.append(("session/request_permission", {"session_id": session_id, "tool_call": tool_call, "options": options}))
-        return self.answer_permission(options)
+        answer = self.answer_permission(options)
+        return await answer if inspect.isawaitable(answer) else answer
 
     # fs/write_text_file
     async def write_text_file(self, session_id: str, path: str, content: str, **kwargs: Any):
@@ -264,6 +266,18 @@ async def _(p: Peer) -> None:
     wire = next(m for m in p.json_lines() if m.get("id") == 0)
     expect_eq(wire["result"]["agentCapabilities"].get("loadSession"), False, "loadSession on the wire")
     expect_eq(wire["result"].get("authMethods"), [], "authMethods on the wire")
+
+
+@check("requests before initialize are refused")
+async def _(p: Peer) -> None:
+    try:
+        await asyncio.wait_for(p.conn.new_session(cwd=str(p.client.workspace), mcp_servers=[]), STEP)
+    except RequestError as exc:
+        expect_eq(exc.code, -32600, "error code")
+    else:
+        raise CheckFailed("session/new before initialize succeeded")
+    sid = await p.start()
+    expect_eq(await p.reply(sid, "@@reply:fine now@@"), "fine now", "reply after initialize")
 
 
 @check("session/new returns fresh peer-<hex> ids")
@@ -568,6 +582,7 @@ async def _(p: Peer) -> None:
     sid = await p.start()
     expect_eq(await p.reply(sid, "@@reply:bye@@"), "bye", "reply")
     expect_eq(await p.close_stdin_and_wait(), 0, "exit status")
+    expect_eq(p.stderr(), "", "agent stderr")
 
 
 @check("closing stdin during @@slow@@ still exits with status 0")
@@ -580,6 +595,29 @@ async def _(p: Peer) -> None:
         expect_eq(await p.close_stdin_and_wait(), 0, "exit status")
         expect(time.monotonic() - started < 3, "exit took too long")
     finally:
+        pending.cancel()
+        with contextlib.suppress(BaseException):
+            await pending
+
+
+@check("closing stdin while a permission request is unanswered exits with status 0")
+async def _(p: Peer) -> None:
+    sid = await p.start()
+    asked = asyncio.Event()
+    never = asyncio.get_running_loop().create_future()
+
+    def wait_forever(options: list[Any]) -> Any:
+        asked.set()
+        return never
+
+    p.client.answer_permission = wait_forever
+    pending = asyncio.create_task(p.conn.prompt(session_id=sid, prompt=[acp.text_block("@@permission@@")]))
+    try:
+        await asyncio.wait_for(asked.wait(), STEP)
+        expect_eq(await p.close_stdin_and_wait(), 0, "exit status")
+        expect_eq(p.stderr(), "", "agent stderr")
+    finally:
+        never.cancel()
         pending.cancel()
         with contextlib.suppress(BaseException):
             await pending
@@ -632,7 +670,8 @@ class LogCollector(logging.Handler):
         self.records.append(self.format(record))
 
 
-async def run_one(peer: str, name: str, flags: tuple[str, ...], func, collector: LogCollector) -> str | None:
+async def run_one(peer: str, name: str, flags: tuple[str, ...], func, collector: LogCollector,
+                  verbose: bool) -> str | None:
     with tempfile.TemporaryDirectory(prefix="peer-check-") as tmp:
         workspace = Path(tmp).resolve()
         collector.records.clear()
@@ -643,6 +682,8 @@ async def run_one(peer: str, name: str, flags: tuple[str, ...], func, collector:
                     await asyncio.wait_for(func(p), 60)
                 finally:
                     stderr_text = p.stderr()
+                    if verbose and stderr_text.strip():
+                        print("  agent stderr:\n    " + "\n    ".join(stderr_text.strip().splitlines()))
         except Exception as exc:  # noqa: BLE001
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             if not isinstance(exc, CheckFailed):
@@ -657,6 +698,7 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer", choices=sorted(PEERS), action="append", help="only this peer (repeatable)")
     parser.add_argument("-k", dest="pattern", default="", help="only checks whose name contains this")
+    parser.add_argument("-v", dest="verbose", action="store_true", help="show each agent's stderr")
     args = parser.parse_args()
 
     collector = LogCollector()
@@ -670,7 +712,7 @@ async def main() -> int:
             if args.pattern not in name:
                 continue
             started = time.monotonic()
-            error = await run_one(peer, name, flags, func, collector)
+            error = await run_one(peer, name, flags, func, collector, args.verbose)
             took = time.monotonic() - started
             if error is None:
                 passed += 1
