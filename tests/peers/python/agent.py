@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import acp
-from acp import PROTOCOL_VERSION, RequestError
+from acp import RequestError
 from acp.schema import (
     AgentCapabilities,
     DeniedOutcome,
@@ -127,7 +127,7 @@ class PeerAgent:
             raise RequestError.internal_error({"details": "initialize refused on purpose (--fail-initialize)"})
         self._initialized = True
         return InitializeResponse(
-            protocol_version=PROTOCOL_VERSION,
+            protocol_version=1,  # ACP v1, whatever version the client asked for
             agent_capabilities=AgentCapabilities(load_session=False),
             auth_methods=[],
             agent_info=Implementation(name=AGENT_NAME, version=AGENT_VERSION),

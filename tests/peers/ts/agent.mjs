@@ -104,7 +104,7 @@ function buildAgent({ failInitialize }) {
       throw acp.RequestError.internalError({ details: "initialize refused on purpose (--fail-initialize)" });
     }
     return {
-      protocolVersion: acp.PROTOCOL_VERSION,
+      protocolVersion: 1, // ACP v1, whatever version the client asked for
       agentCapabilities: { loadSession: false },
       authMethods: [],
       agentInfo: { name: AGENT_NAME, version: AGENT_VERSION },
