@@ -103,7 +103,11 @@ fn bench_append(b: &mut Bench, dir: &Path, size: usize) {
     let line = line_of(1, &data);
     let base = best(3, || {
         let p = dir.join("base-events.jsonl");
-        let mut f = OpenOptions::new().create(true).append(true).open(&p).unwrap();
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+            .unwrap();
         let meta = dir.join("base-meta.json");
         let t = Instant::now();
         for i in 0..n {
@@ -161,7 +165,13 @@ fn bench_append_batched(b: &mut Bench, dir: &Path) {
         fs::remove_file(&p).unwrap();
         e
     });
-    b.add("append batched, 200 B event", ours, base, n, "<= 1.5x (buffered write loop)");
+    b.add(
+        "append batched, 200 B event",
+        ours,
+        base,
+        n,
+        "<= 1.5x (buffered write loop)",
+    );
 }
 
 /// Writes a session of `n` events straight to disk (fast set-up).
@@ -280,7 +290,11 @@ fn main() {
     // A metadata file of realistic size for the baselines.
     let s = Store::open(dir.join("sample")).unwrap();
     new_session(&s, "sample");
-    fs::copy(dir.join("sample/sample/metadata.json"), dir.join("meta-sample.json")).unwrap();
+    fs::copy(
+        dir.join("sample/sample/metadata.json"),
+        dir.join("meta-sample.json"),
+    )
+    .unwrap();
 
     let mut b = Bench {
         quick,

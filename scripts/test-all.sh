@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== ACP peer agents (official SDKs) for the auxiliary-session tests"
+bash tests/peers/setup.sh
+tests/peers/.venv/bin/python tests/peers/check_peers.py
+
 echo "== Rust tests"
 
 cargo test

@@ -51,6 +51,9 @@ pub mod files {
     pub const IMAGES: &str = "images";
 }
 
+/// Batched mode writes its buffered lines out once they reach this size.
+const MAX_BUFFERED_BYTES: usize = 1 << 20;
+
 /// How many event-log descriptors a store keeps open at most.
 const MAX_OPEN_LOGS: usize = 256;
 
@@ -194,6 +197,10 @@ struct SessionState {
     meta: Option<(Metadata, Stamp)>,
     pending: Option<Pending>,
     last_meta_write: Option<Instant>,
+    /// Lines appended in batched mode, not yet written.
+    buffer: Vec<u8>,
+    /// Whether this store holds the log's `flock` (across calls while lines are buffered).
+    holding: bool,
 }
 
 #[derive(Debug)]
@@ -246,13 +253,6 @@ impl Locked<'_> {
     /// The open log file (locked exclusively).
     pub fn log_file(&mut self) -> &File {
         &self.log().file
-    }
-
-    /// Records that the log was replaced or rewritten to `len` bytes ending at `last_seq`.
-    pub fn set_log_end(&mut self, len: u64, last_seq: u64) {
-        let log = self.log();
-        log.len = len;
-        log.last_seq = last_seq;
     }
 
     /// Swaps in a new log file that replaced the old one at the path; `file`
@@ -324,8 +324,28 @@ impl Locked<'_> {
         Ok(())
     }
 
+    /// Writes the lines batched mode buffered.
+    fn write_buffer(&mut self) -> Result<()> {
+        if self.state.buffer.is_empty() {
+            return Ok(());
+        }
+        let path = self.events_path();
+        let buf = std::mem::take(&mut self.state.buffer);
+        let log = self.log();
+        let mut file: &File = &log.file;
+        let written = file.write_all(&buf);
+        if written.is_ok() {
+            log.len += buf.len() as u64;
+        } else {
+            // Force a tail re-read next time: part of the buffer may be on disk.
+            log.len = u64::MAX;
+        }
+        written.at(&path)
+    }
+
     /// Applies pending append counters to the metadata and writes it.
     fn flush_pending(&mut self) -> Result<()> {
+        self.write_buffer()?;
         let Some(p) = self.state.pending.clone() else {
             return Ok(());
         };
@@ -481,51 +501,51 @@ impl Store {
         session_id: &str,
         f: impl FnOnce(&mut Locked<'_>) -> Result<R>,
     ) -> Result<R> {
-        let dir = self.existing_session_dir(session_id)?;
+        self.with_session_mode(session_id, false, f)
+    }
+
+    /// [`Store::with_session`]; with `keep_buffer` the lines batched mode
+    /// holds in memory are not written out first, and while any remain
+    /// buffered afterwards the `flock` stays held (until the next flush).
+    fn with_session_mode<R>(
+        &self,
+        session_id: &str,
+        keep_buffer: bool,
+        f: impl FnOnce(&mut Locked<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let dir = self.session_dir(session_id)?;
         let state = self.state(session_id);
         let mut state = state.lock();
         let events = dir.join(files::EVENTS);
-        loop {
-            if state.log.is_none() {
-                state.log = Some(open_log(&dir, &events, session_id)?);
-            }
-            let log = state.log.as_mut().expect("opened above");
-            log.file.lock().at(&events)?;
-            let same = match fs::symlink_metadata(&events) {
-                Ok(m) => m.ino() == log.ino,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-                Err(e) => {
-                    let _ = log.file.unlock();
-                    return Err(Error::io(&events, e));
-                }
-            };
-            if same {
-                break;
-            }
-            // Replaced (pruned) or deleted since we opened it: start again.
-            let _ = log.file.unlock();
-            state.log = None;
-            state.meta = None;
-            if !dir.join(files::METADATA).exists() {
-                return Err(Error::SessionNotFound(session_id.to_string()));
-            }
+        if !state.holding {
+            self.existing_session_dir(session_id)?;
+            lock_log(&mut state, &dir, &events, session_id)?;
         }
         let result = (|| {
-            let log = state.log.as_mut().expect("opened above");
-            let len = log.file.metadata().at(&events)?.len();
-            if len != log.len {
-                let len = eventlog::repair_torn_tail(&log.file, &events, len)?;
-                log.last_seq = eventlog::scan_tail(&log.file, &events, len)?.last_seq;
-                log.len = len;
+            if !state.holding {
+                let log = state.log.as_mut().expect("locked above");
+                let len = log.file.metadata().at(&events)?.len();
+                if len != log.len {
+                    let len = eventlog::repair_torn_tail(&log.file, &events, len)?;
+                    log.last_seq = eventlog::scan_tail(&log.file, &events, len)?.last_seq;
+                    log.len = len;
+                }
             }
+            state.holding = true;
             let mut locked = Locked {
                 dir: dir.clone(),
                 state: &mut state,
             };
+            if !keep_buffer {
+                locked.write_buffer()?;
+            }
             f(&mut locked)
         })();
-        if let Some(log) = state.log.as_ref() {
-            let _ = log.file.unlock();
+        if state.buffer.is_empty() {
+            state.holding = false;
+            if let Some(log) = state.log.as_ref() {
+                let _ = log.file.unlock();
+            }
         }
         result
     }
@@ -578,10 +598,12 @@ impl Store {
         }
         let batched = self.inner.options.batched;
         let interval = self.inner.options.flush_interval;
-        self.with_session(session_id, |s| {
+        self.with_session_mode(session_id, batched, |s| {
             let first = s.last_seq() + 1;
+            let last = first + events.len() as u64 - 1;
             let now = timefmt::now_string();
-            let mut buf = Vec::with_capacity(events.len() * 256);
+            // Batched mode serialises straight into the store's buffer.
+            let mut buf = std::mem::take(&mut s.state.buffer);
             let mut last_prompt = None;
             for (i, ne) in events.into_iter().enumerate() {
                 let ev = Event {
@@ -597,13 +619,11 @@ impl Store {
                 ev.write_line(&mut buf);
                 buf.push(b'\n');
             }
-            let count = buf.iter().filter(|b| **b == b'\n').count() as u64;
-            let path = s.events_path();
-            let mut file: &File = s.log_file();
-            file.write_all(&buf).at(&path)?;
-            let last = first + count - 1;
-            let len = s.log().len + buf.len() as u64;
-            s.set_log_end(len, last);
+            s.state.buffer = buf;
+            if !batched || s.state.buffer.len() >= MAX_BUFFERED_BYTES {
+                s.write_buffer()?;
+            }
+            s.log().last_seq = last;
 
             let pending = s.state.pending.get_or_insert_with(Pending::default);
             pending.updated_at = now;
@@ -698,8 +718,20 @@ impl Store {
         })
     }
 
+    /// The log's path, with lines this store buffered (batched mode) written
+    /// out first: a reader must never wait on this store's own lock.
     fn events_path_checked(&self, session_id: &str) -> Result<PathBuf> {
-        Ok(self.existing_session_dir(session_id)?.join(files::EVENTS))
+        let dir = self.existing_session_dir(session_id)?;
+        let buffered = self
+            .inner
+            .sessions
+            .lock()
+            .get(session_id)
+            .is_some_and(|st| st.lock().holding);
+        if buffered {
+            self.with_session(session_id, |_| Ok(()))?;
+        }
+        Ok(dir.join(files::EVENTS))
     }
 
     /// Every event with `seq > after_seq` (0 = all), oldest first; corrupt
@@ -803,9 +835,7 @@ impl Store {
         let dir = self.existing_session_dir(session_id)?;
         let state = self.state(session_id);
         let mut state = state.lock();
-        state.log = None;
-        state.meta = None;
-        state.pending = None;
+        *state = SessionState::default();
         fs::remove_dir_all(&dir).at(&dir)?;
         drop(state);
         self.inner.sessions.lock().remove(session_id);
@@ -956,6 +986,35 @@ fn open_log(dir: &Path, events: &Path, session_id: &str) -> Result<OpenLog> {
         len: u64::MAX,
         last_seq: 0,
     })
+}
+
+/// Takes the exclusive lock on the session's log, reopening it if the file
+/// at the path was replaced (pruned) or recreated since it was opened.
+fn lock_log(state: &mut SessionState, dir: &Path, events: &Path, session_id: &str) -> Result<()> {
+    loop {
+        if state.log.is_none() {
+            state.log = Some(open_log(dir, events, session_id)?);
+        }
+        let log = state.log.as_mut().expect("opened above");
+        log.file.lock().at(events)?;
+        let same = match fs::symlink_metadata(events) {
+            Ok(m) => m.ino() == log.ino,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => {
+                let _ = log.file.unlock();
+                return Err(Error::io(events, e));
+            }
+        };
+        if same {
+            return Ok(());
+        }
+        let _ = log.file.unlock();
+        state.log = None;
+        state.meta = None;
+        if !dir.join(files::METADATA).exists() {
+            return Err(Error::SessionNotFound(session_id.to_string()));
+        }
+    }
 }
 
 /// Maps `f` over `items` on up to two threads (the machine's cores), keeping order.

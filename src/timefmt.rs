@@ -44,9 +44,36 @@ pub fn format(t: &Timestamp) -> String {
     s
 }
 
-/// The current time, formatted.
+/// The current time, formatted (UTC, `Z`), as [`format`] would write it.
+///
+/// On the append path: the date-and-seconds prefix is cached per thread and
+/// only the fraction is formatted for each call.
 pub fn now_string() -> String {
-    format(&now())
+    use std::cell::RefCell;
+    thread_local! {
+        static PREFIX: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = Utc::now();
+    let (secs, nanos) = (now.timestamp(), now.timestamp_subsec_nanos());
+    if nanos >= 1_000_000_000 {
+        // A leap second: let chrono spell it.
+        return format(&now.fixed_offset());
+    }
+    PREFIX.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if cache.0 != secs {
+            *cache = (secs, now.format("%Y-%m-%dT%H:%M:%S").to_string());
+        }
+        let mut out = String::with_capacity(31);
+        out.push_str(&cache.1);
+        if nanos > 0 {
+            let digits = format!("{nanos:09}");
+            out.push('.');
+            out.push_str(digits.trim_end_matches('0'));
+        }
+        out.push('Z');
+        out
+    })
 }
 
 /// The current time in UTC.
@@ -57,6 +84,16 @@ pub fn now() -> Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_string_matches_format() {
+        for _ in 0..1000 {
+            let s = now_string();
+            let t = parse(&s).unwrap();
+            assert_eq!(format(&t), s);
+            assert!(s.ends_with('Z'));
+        }
+    }
 
     #[test]
     fn round_trips_reference_spellings() {

@@ -736,6 +736,45 @@ fn batched_mode_defers_metadata_until_flush() {
 }
 
 #[test]
+fn batched_buffer_keeps_other_writers_correct() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = StoreOptions {
+        batched: true,
+        flush_interval: std::time::Duration::from_secs(3600),
+    };
+    let batched = Store::open_with(tmp.path(), opts).unwrap();
+    create(&batched, "s");
+    for i in 0..10 {
+        assert_eq!(
+            batched.append_event("s", msg(&format!("b{i}"))).unwrap(),
+            i + 1
+        );
+    }
+    // Another writer waits for the buffered lines, then continues after them.
+    let other = Store::open(tmp.path()).unwrap();
+    let writer = std::thread::spawn(move || other.append_event("s", msg("other")).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        !writer.is_finished(),
+        "the buffering store holds the session's write lock"
+    );
+    // Reading through the buffering store itself writes the buffer out.
+    assert_eq!(batched.events("s", 0).unwrap().events.len(), 10);
+    assert_eq!(writer.join().unwrap(), 11);
+    assert_eq!(batched.append_event("s", msg("after")).unwrap(), 12);
+    batched.close().unwrap();
+    let seqs: Vec<u64> = Store::open(tmp.path())
+        .unwrap()
+        .events("s", 0)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=12).collect::<Vec<_>>());
+}
+
+#[test]
 fn recorder_lifecycle() {
     let (_t, store) = new_store();
     let rec = Recorder::new(&store);
