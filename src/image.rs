@@ -112,8 +112,12 @@ fn mtime(m: &fs::Metadata) -> Option<Timestamp> {
 }
 
 impl Store {
+    /// The session's `images/` directory (which may not exist yet); a
+    /// symlink there is refused rather than followed.
     fn images_dir(&self, session_id: &str) -> Result<PathBuf> {
-        Ok(self.existing_session_dir(session_id)?.join(files::IMAGES))
+        let dir = self.existing_session_dir(session_id)?.join(files::IMAGES);
+        refuse_symlink(&dir)?;
+        Ok(dir)
     }
 
     /// Saves an image for a session, checking its real format and the limits.
@@ -154,6 +158,7 @@ impl Store {
         // Serialise with other writers of the session so the limits hold.
         self.with_session(session_id, |s| {
             let dir = s.dir.join(files::IMAGES);
+            refuse_symlink(&dir)?;
             fsutil::create_private_dir_all(&dir)?;
             let existing = list_dir(&dir)?;
             if existing.len() >= MAX_IMAGES_PER_SESSION {
@@ -246,6 +251,16 @@ impl Store {
             }
         }
         Ok(removed)
+    }
+}
+
+pub(crate) fn refuse_symlink(path: &std::path::Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::io(
+            path,
+            io::Error::new(io::ErrorKind::InvalidInput, "is a symlink; not followed"),
+        )),
+        _ => Ok(()),
     }
 }
 

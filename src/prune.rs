@@ -132,6 +132,7 @@ impl Store {
                 return Ok(None);
             }
             let images_dir = s.dir.join(files::IMAGES);
+            image::refuse_symlink(&images_dir)?;
             let images = image::list_dir(&images_dir)?;
             let total = len + images.iter().map(|i| i.size).sum::<u64>();
 

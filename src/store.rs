@@ -462,18 +462,30 @@ impl Store {
         Ok(self.inner.base.join(session_id))
     }
 
-    /// The directory of an existing session.
+    /// The directory of an existing session. A session directory that is a
+    /// symlink is refused: nothing outside the base directory is touched.
     pub(crate) fn existing_session_dir(&self, session_id: &str) -> Result<PathBuf> {
         let dir = self.session_dir(session_id)?;
+        let not_found = || Error::SessionNotFound(session_id.to_string());
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::io(
+                    &dir,
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "session directory is a symlink; not followed",
+                    ),
+                ))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(not_found()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found()),
+            Err(e) => return Err(Error::io(dir, e)),
+        }
         match fs::symlink_metadata(dir.join(files::METADATA)) {
             Ok(m) if m.file_type().is_file() => Ok(dir),
-            Ok(_) => Err(Error::SessionNotFound(session_id.to_string())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(Error::SessionNotFound(session_id.to_string()))
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
-                Err(Error::SessionNotFound(session_id.to_string()))
-            }
+            Ok(_) => Err(not_found()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found()),
             Err(e) => Err(Error::io(dir, e)),
         }
     }

@@ -921,11 +921,8 @@ fn multi_process_appends() {
     let mut acked = Vec::new();
     for mut c in children {
         let stdout = c.stdout.take().unwrap();
-        for line in BufReader::new(stdout).lines() {
-            if let Some(seq) = line.unwrap().strip_prefix("SEQ ") {
-                acked.push(seq.parse::<u64>().unwrap());
-            }
-        }
+        let out: Vec<String> = BufReader::new(stdout).lines().map(Result::unwrap).collect();
+        acked.extend(common::tagged_numbers(&out.join("\n"), "SEQ "));
         assert!(c.wait().unwrap().success());
     }
     let total = PROCS * (APPENDS + APPENDS / 10) + APPENDS;

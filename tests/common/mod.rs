@@ -52,3 +52,13 @@ pub fn spawn_child(entry: &str, envs: &[(&str, String)]) -> std::process::Child 
     cmd.stdout(std::process::Stdio::piped());
     cmd.spawn().unwrap()
 }
+
+/// The numbers a child printed after `tag` (e.g. `SEQ 12`); the tag may
+/// follow other output on the same line (the test harness prints without a newline).
+pub fn tagged_numbers(output: &str, tag: &str) -> Vec<u64> {
+    output
+        .lines()
+        .filter_map(|l| l.split(tag).nth(1))
+        .map(|rest| rest.trim().parse().unwrap())
+        .collect()
+}
