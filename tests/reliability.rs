@@ -58,7 +58,7 @@ fn child_crash_appender() {
     let mut i = 0u64;
     loop {
         i += 1;
-        let seq = if i % 5 == 0 {
+        let seq = if i.is_multiple_of(5) {
             store
                 .append_events(
                     "s",
