@@ -9,6 +9,7 @@
 pub mod error;
 pub mod event;
 pub mod eventlog;
+pub mod follow;
 pub mod fsutil;
 pub mod ids;
 pub mod image;
@@ -16,15 +17,18 @@ pub mod metadata;
 pub mod player;
 pub mod prune;
 pub mod recorder;
+pub mod search;
 pub mod store;
 pub mod timefmt;
 
 pub use error::{AuxiliaryErrorKind, Error, Result};
 pub use event::{Event, EventData};
 pub use eventlog::{CorruptLine, EventsRead};
+pub use follow::{Follow, FollowOptions, FollowStopper};
 pub use image::{ImageFormat, ImageInfo};
 pub use metadata::Metadata;
 pub use player::{build_conversation_history, last_agent_message, Player};
 pub use prune::{PruneLimits, PruneResult};
 pub use recorder::Recorder;
+pub use search::{Search, SearchHit, SearchQuery};
 pub use store::{CreateOptions, NewEvent, SessionList, SkippedSession, Store, StoreOptions};
