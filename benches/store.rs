@@ -283,6 +283,129 @@ fn bench_list(b: &mut Bench, dir: &Path) {
     );
 }
 
+/// Peak resident memory (VmHWM) in KiB, after resetting it when `reset`.
+fn peak_rss_kib(reset: bool) -> u64 {
+    if reset {
+        // Writing 5 to clear_refs resets the peak RSS counter (Linux >= 4.0).
+        let _ = fs::write("/proc/self/clear_refs", "5");
+    }
+    fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn bench_memory(b: &mut Bench, dir: &Path, mem: &mut Vec<Value>) {
+    let n = if b.quick { 100_000 } else { 1_000_000 };
+    let store = Store::open(dir.join("memory")).unwrap();
+    write_session(&store, "m", n);
+    let before = peak_rss_kib(true);
+    for _ in 0..100 {
+        black_box(store.events_last("m", 50, 0, false).unwrap());
+    }
+    let after = peak_rss_kib(false);
+    let size = fs::metadata(store.base_dir().join("m/events.jsonl"))
+        .unwrap()
+        .len();
+    println!(
+        "peak RSS reading the tail of a {n}-event session ({} MiB): {} KiB -> {} KiB",
+        size >> 20,
+        before,
+        after
+    );
+    mem.push(
+        json!({"figure": format!("peak RSS, events_last(50) on {n} events"),
+                    "before_kib": before, "after_kib": after, "log_bytes": size}),
+    );
+    let lists = Store::open(dir.join("list")).unwrap();
+    let before = peak_rss_kib(true);
+    black_box(lists.list().unwrap());
+    let after = peak_rss_kib(false);
+    println!("peak RSS listing the sessions of the list benchmark: {before} KiB -> {after} KiB");
+    mem.push(json!({"figure": "peak RSS, list()", "before_kib": before, "after_kib": after}));
+}
+
+fn bench_search(b: &mut Bench, dir: &Path) {
+    let total: u64 = if b.quick { 50 << 20 } else { 1 << 30 };
+    let store = Store::open(dir.join("search")).unwrap();
+    let words = [
+        "parser", "tokens", "refactor", "build", "tests", "module", "error", "agent", "files",
+        "review", "commit", "branch",
+    ];
+    let mut written = 0u64;
+    let mut session = 0;
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    while written < total {
+        let id = format!("s{session:04}");
+        new_session(&store, &id);
+        let path = store.base_dir().join(&id).join("events.jsonl");
+        let mut w = BufWriter::new(OpenOptions::new().append(true).open(&path).unwrap());
+        for seq in 1..=20_000u64 {
+            let mut text = String::new();
+            for _ in 0..24 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                text.push_str(words[(rng % words.len() as u64) as usize]);
+                text.push(' ');
+            }
+            if rng % 5000 == 0 {
+                text.push_str("Zanzibar");
+            }
+            let line = line_of(seq, &json!({ "text": text }));
+            written += line.len() as u64;
+            w.write_all(&line).unwrap();
+        }
+        w.flush().unwrap();
+        session += 1;
+    }
+    let files: Vec<String> = (0..session)
+        .map(|s| {
+            store
+                .base_dir()
+                .join(format!("s{s:04}/events.jsonl"))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let mut hits = 0;
+    let ours = best(3, || {
+        let t = Instant::now();
+        hits = store
+            .search(agentsession::SearchQuery {
+                text: "zanzibar".into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .count();
+        t.elapsed()
+    });
+    let mut grep_hits = 0;
+    let base = best(3, || {
+        let t = Instant::now();
+        let out = std::process::Command::new("grep")
+            .args(["-c", "-i", "zanzibar"])
+            .args(&files)
+            .output()
+            .unwrap();
+        grep_hits = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.rsplit(':').next().unwrap().parse::<usize>().unwrap())
+            .sum::<usize>();
+        t.elapsed()
+    });
+    assert_eq!(hits, grep_hits, "search and grep agree");
+    b.add(
+        &format!("search, {} MiB of logs", written >> 20),
+        ours,
+        base,
+        1,
+        "<= 1.5x (grep -c -i, same files)",
+    );
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let tmp = tempfile::tempdir().unwrap();
@@ -310,6 +433,9 @@ fn main() {
     bench_tail(&mut b, dir);
     bench_read_all(&mut b, dir);
     bench_list(&mut b, dir);
+    bench_search(&mut b, dir);
+    let mut memory = Vec::new();
+    bench_memory(&mut b, dir, &mut memory);
 
     let figures: Vec<Value> = b
         .rows
@@ -321,6 +447,6 @@ fn main() {
         .collect();
     println!(
         "{}",
-        json!({"bench": "store", "quick": quick, "figures": figures})
+        json!({"bench": "store", "quick": quick, "figures": figures, "memory": memory})
     );
 }
