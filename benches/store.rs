@@ -351,7 +351,7 @@ fn bench_search(b: &mut Bench, dir: &Path) {
                 text.push_str(words[(rng % words.len() as u64) as usize]);
                 text.push(' ');
             }
-            if rng % 5000 == 0 {
+            if rng.is_multiple_of(5000) {
                 text.push_str("Zanzibar");
             }
             let line = line_of(seq, &json!({ "text": text }));
