@@ -6,6 +6,7 @@
 //! back; images and pruning live on the store.
 #![forbid(unsafe_code)]
 
+pub mod action_buttons;
 pub mod error;
 pub mod event;
 pub mod eventlog;
@@ -13,14 +14,17 @@ pub mod follow;
 pub mod fsutil;
 pub mod ids;
 pub mod image;
+mod jsonfile;
 pub mod metadata;
 pub mod player;
 pub mod prune;
+pub mod queue;
 pub mod recorder;
 pub mod search;
 pub mod store;
 pub mod timefmt;
 
+pub use action_buttons::{ActionButton, ActionButtons, ActionButtonsStore};
 pub use error::{AuxiliaryErrorKind, Error, Result};
 pub use event::{Event, EventData};
 pub use eventlog::{CorruptLine, EventsRead};
@@ -29,6 +33,7 @@ pub use image::{ImageFormat, ImageInfo};
 pub use metadata::Metadata;
 pub use player::{build_conversation_history, last_agent_message, Player};
 pub use prune::{PruneLimits, PruneResult};
+pub use queue::{MoveDirection, Queue, QueueConfig, QueuedMessage};
 pub use recorder::Recorder;
 pub use search::{Search, SearchHit, SearchQuery};
 pub use store::{CreateOptions, NewEvent, SessionList, SkippedSession, Store, StoreOptions};

@@ -157,14 +157,14 @@ pub struct SessionList {
 
 /// Identity of a file version, to tell whether a cached copy is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
+pub(crate) struct Stamp {
     ino: u64,
     len: u64,
     mtime_ns: i128,
 }
 
 impl Stamp {
-    fn of(m: &fs::Metadata) -> Stamp {
+    pub(crate) fn of(m: &fs::Metadata) -> Stamp {
         Stamp {
             ino: m.ino(),
             len: m.len(),
