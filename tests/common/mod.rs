@@ -62,3 +62,41 @@ pub fn tagged_numbers(output: &str, tag: &str) -> Vec<u64> {
         .map(|rest| rest.trim().parse().unwrap())
         .collect()
 }
+
+/// In a child process: says it is ready (a file in `dir`), then waits until
+/// the parent lets the children go (30 s at most), so that they really run at
+/// the same time.
+pub fn child_ready_wait_go(dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    fs::write(dir.join(format!("ready-{}", std::process::id())), b"").unwrap();
+    while !dir.join("go").exists() {
+        assert!(std::time::Instant::now() < deadline, "never told to go");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// In the parent: waits until `n` children are ready (30 s at most), then lets them go.
+pub fn release_children(dir: &Path, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let ready = fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("ready-")
+            })
+            .count();
+        if ready >= n {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {ready} of {n} children started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    fs::write(dir.join("go"), b"").unwrap();
+}
