@@ -97,6 +97,9 @@ struct ButtonsFile {
         skip_serializing_if = "is_zero"
     )]
     for_event_seq: u64,
+    /// Fields this library does not know (also makes a non-object file corrupt).
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -136,6 +139,11 @@ impl ActionButtons {
     /// Seq of the event (agent message) they were generated for; 0 when not recorded.
     pub fn for_event_seq(&self) -> u64 {
         self.0.for_event_seq
+    }
+
+    /// Fields of the file this library does not know, in file order.
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.0.extra
     }
 }
 
@@ -259,7 +267,8 @@ impl ActionButtonsStore {
     /// `for_event_seq` (0: not recorded), and returns them as stored.
     ///
     /// The file is written whole and durably; nothing of the previous file is
-    /// read or kept, so a previous file that does not parse is replaced too.
+    /// read or kept (not even fields this library does not know), so a
+    /// previous file that does not parse is replaced too.
     /// That loses nothing of value: suggestions are regenerated UI state, not
     /// conversation history, and `set` means "these are now the suggestions".
     pub fn set(&self, buttons: Vec<ActionButton>, for_event_seq: u64) -> Result<ActionButtons> {
@@ -268,6 +277,7 @@ impl ActionButtonsStore {
             buttons,
             generated_at: Some(timefmt::now_string()),
             for_event_seq,
+            extra: Map::new(),
         }));
         let _held = jsonfile::lock_exclusive(&self.shared.write, &self.lock_path)?;
         jsonfile::write_pretty(&self.path, &*value.0)?;
