@@ -412,3 +412,23 @@ fn readers_always_see_a_whole_version_while_processes_write() {
         started.elapsed()
     );
 }
+
+#[test]
+fn setting_fixture02_buttons_writes_the_reference_file() {
+    let (_t, base) = common::fixture_store_copy();
+    let store = Store::open(&base).unwrap();
+    let path = base.join(FIXTURE02).join("action_buttons.json");
+    let reference = fs::read_to_string(&path).unwrap();
+    let ab = store.action_buttons(FIXTURE02).unwrap();
+    let stored = ab.get().unwrap();
+    ab.set(stored.to_vec(), 3).unwrap();
+    let ours = fs::read_to_string(&path).unwrap();
+    let without_time = |s: &str| -> String {
+        s.lines()
+            .filter(|l| !l.trim_start().starts_with("\"generated_at\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without_time(&ours), without_time(&reference));
+    assert_ne!(ours, reference, "generated_at is the time of the set");
+}

@@ -106,6 +106,27 @@ fn fixture_store_matches_reference_dump() {
             })
             .collect();
         assert_eq!(Value::from(images), expected["images"], "{id} images");
+
+        let queue = store.queue(id).unwrap().list().unwrap();
+        assert_eq!(
+            serde_json::to_value(queue).unwrap(),
+            expected["queue"],
+            "{id} queue"
+        );
+        let buttons = store.action_buttons(id).unwrap().get().unwrap();
+        assert_eq!(
+            serde_json::to_value(buttons.buttons()).unwrap(),
+            expected["action_buttons"],
+            "{id} action buttons"
+        );
+        assert_eq!(
+            Value::from(buttons.generated_at()),
+            expected["action_buttons_generated_at"]
+        );
+        assert_eq!(
+            Value::from(buttons.generated_at().map(|_| buttons.for_event_seq())),
+            expected["action_buttons_for_event_seq"]
+        );
     }
 }
 

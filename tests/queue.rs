@@ -598,3 +598,61 @@ fn moves_and_titles_under_concurrent_adds() {
         msgs.len()
     );
 }
+
+#[test]
+fn the_fixture03_steps_write_the_reference_file() {
+    let (_t, base) = common::fixture_store_copy();
+    let store = Store::open(&base).unwrap();
+    let reference: Value =
+        serde_json::from_slice(&fs::read(base.join(FIXTURE03).join("queue.json")).unwrap())
+            .unwrap();
+    store
+        .create(&CreateOptions {
+            session_id: Some("ours".into()),
+            acp_server: "agent".into(),
+            working_dir: "/w".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let q = store.queue("ours").unwrap();
+    let readme = q
+        .add("Also update the README.", &[], Some("client-aaaa"), 10)
+        .unwrap();
+    let images = [
+        "img_001_196717cf.png".to_string(),
+        "img_002_ae0be274.png".to_string(),
+    ];
+    let shots = q
+        .add(
+            "Here is the failing output, see the attached screenshots.",
+            &images,
+            Some("client-bbbb"),
+            10,
+        )
+        .unwrap();
+    let commit = q
+        .add(
+            "Then commit with message \"refactor parser\".",
+            &[],
+            None,
+            10,
+        )
+        .unwrap();
+    q.update_title(&readme.id, "Update README").unwrap();
+    q.update_title(&shots.id, "Failing test output").unwrap();
+    q.move_message(&commit.id, MoveDirection::Up).unwrap();
+
+    let ours: Value = serde_json::from_slice(&fs::read(q.path()).unwrap()).unwrap();
+    assert_eq!(keys(&ours), keys(&reference));
+    let (o, r) = (
+        ours["messages"].as_array().unwrap(),
+        reference["messages"].as_array().unwrap(),
+    );
+    assert_eq!(o.len(), r.len());
+    for (o, r) in o.iter().zip(r) {
+        assert_eq!(keys(o), keys(r));
+        for k in ["message", "image_ids", "client_id", "title"] {
+            assert_eq!(o.get(k), r.get(k), "{k}");
+        }
+    }
+}
