@@ -5,11 +5,13 @@
 //! Every change is a read-modify-write of the whole file under exclusive
 //! access: a mutex shared by all handles of the session's queue in the process,
 //! then an advisory `flock` on the hidden side file `.queue.lock` in the session
-//! directory (see `jsonfile`). The new content goes to a unique temp file in
-//! the same directory, is fsynced, and renamed over `queue.json`. So handles,
-//! threads and processes never lose or duplicate a message, and a reader
-//! (which takes no lock) always sees a whole file. Message ids are unique
-//! within the queue: a new id that collides with a queued one is drawn again.
+//! directory. The new content goes to a unique temp file in the same
+//! directory, is fsynced, and renamed over `queue.json`. So handles, threads
+//! and processes never lose or duplicate a message, and a reader (which takes
+//! no lock) always sees a whole file. Message ids are unique within the queue:
+//! a new id that collides with a queued one is drawn again. The side file
+//! stays as long as the session does (removing a lock file others may hold
+//! open would let two writers in at once).
 //!
 //! # Bad files
 //! A `queue.json` that does not parse fails every call with
@@ -278,7 +280,7 @@ impl Queue {
         })
     }
 
-    /// Removes every message (the file stays, with an empty list).
+    /// Removes every message; an existing file is kept, with an empty list.
     pub fn clear(&self) -> Result<()> {
         self.change(|q| {
             let any = !q.messages.is_empty();
