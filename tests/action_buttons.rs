@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -327,13 +327,10 @@ fn run_children(store: &Store, jobs: &[(&str, u64, u64)]) -> Vec<u64> {
     common::release_children(sync.path(), jobs.len());
     let mut set = Vec::new();
     for mut c in children {
-        for line in BufReader::new(c.stdout.take().unwrap()).lines() {
-            let line = line.unwrap();
-            if let Some(i) = line.find("SET ") {
-                set.push(line[i + 4..].parse().unwrap());
-            }
-        }
+        let mut out = String::new();
+        c.stdout.take().unwrap().read_to_string(&mut out).unwrap();
         assert!(c.wait().unwrap().success(), "child failed");
+        set.extend(common::tagged_numbers(&out, "SET "));
     }
     set
 }
