@@ -8,6 +8,9 @@ echo "== ACP peer agents (official SDKs) for the auxiliary-session tests"
 bash tests/peers/setup.sh
 tests/peers/.venv/bin/python tests/peers/check_peers.py
 
+echo "== Headless Chromium for the HTML export check"
+bash scripts/install-browser.sh
+
 echo "== Rust tests"
 
 cargo test
