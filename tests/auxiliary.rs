@@ -11,10 +11,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use agentsession::auxiliary::{
-    self, AuxiliarySession, FollowUp, FOLLOW_UPS_MAX, FOLLOW_UP_LABEL_MAX_CHARS,
-    QUEUED_TITLE_MAX_CHARS, TITLE_MAX_CHARS,
+    self, AuxiliarySession, FollowUp, TitleWorker, TitleWorkerOptions, FOLLOW_UPS_MAX,
+    FOLLOW_UP_LABEL_MAX_CHARS, QUEUED_TITLE_MAX_CHARS, TITLE_MAX_CHARS,
 };
-use agentsession::{AuxiliaryErrorKind, Error};
+use agentsession::{AuxiliaryErrorKind, CreateOptions, Error, Queue, Store};
 use parking_lot::RwLock;
 
 const LONG: Duration = Duration::from_secs(15);
@@ -100,6 +100,8 @@ for_each_peer!(
     junk_lines_thoughts_and_unknown_updates_tolerated,
     concurrent_prompts_each_get_their_own_reply,
     stderr_goes_to_the_log,
+    title_worker_titles_queued_messages_one_at_a_time,
+    title_worker_backlog_timeout_and_stop,
 );
 
 // ----- observation helpers ----------------------------------------------------------
@@ -513,6 +515,125 @@ fn stderr_goes_to_the_log(peer: Peer) {
         thread::sleep(Duration::from_millis(20));
     }
     assert!(logged(&line), "not logged: {line}");
+}
+
+/// A queue of a new session in a new store.
+fn new_queue() -> (tempfile::TempDir, Queue) {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    let options = CreateOptions {
+        session_id: Some("s1".into()),
+        acp_server: "peer".into(),
+        working_dir: "/tmp".into(),
+        ..CreateOptions::default()
+    };
+    store.create(&options).unwrap();
+    let queue = store.queue("s1").unwrap();
+    (tmp, queue)
+}
+
+/// The titles of the queue once `ready` holds for them (or after 10 s).
+fn titles_when(queue: &Queue, ready: impl Fn(&[Option<String>]) -> bool) -> Vec<Option<String>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let titles: Vec<_> = queue.list().unwrap().into_iter().map(|m| m.title).collect();
+        if ready(&titles) || Instant::now() > deadline {
+            return titles;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn title_worker_titles_queued_messages_one_at_a_time(peer: Peer) {
+    let _shared = CHILDREN.read();
+    let Some(aux) = peer.session(&[]) else { return };
+    let (_tmp, queue) = new_queue();
+    let texts = [
+        "fix the flaky parser tests",
+        "@@count@@ second",
+        "@@count@@ third",
+        "@@reply:Already Gone@@",
+        "@@reply:Never Asked@@",
+        "@@reply:\"Release Notes.\"@@",
+    ];
+    let ids: Vec<String> = texts
+        .iter()
+        .map(|t| queue.add(t, &[], None, 0).unwrap().id)
+        .collect();
+    queue.update_title(&ids[4], "Kept").unwrap();
+    queue.remove(&ids[3]).unwrap();
+
+    let worker = TitleWorker::start(Arc::new(aux), TitleWorkerOptions::default()).unwrap();
+    for id in &ids {
+        assert!(worker.request(&queue, id));
+    }
+    let titles = titles_when(&queue, |t| t.iter().all(Option::is_some));
+    // One at a time and in order: the agent counts the prompts (1 is the first).
+    let expected = ["Fix The Flaky", "2", "3", "Kept", "Release Notes"];
+    assert_eq!(titles, expected.map(|t| Some(t.to_string())));
+    worker.stop();
+    assert!(
+        !worker.request(&queue, &ids[0]),
+        "a stopped worker takes no request"
+    );
+}
+
+/// Waits until another thread holds the session's turn.
+fn wait_until_busy(aux: &AuxiliarySession) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match aux.prompt("@@pid@@", Duration::from_millis(200)) {
+            Err(e) if e.to_string().contains("earlier auxiliary requests") => return,
+            _ => thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    panic!("the session never became busy");
+}
+
+fn title_worker_backlog_timeout_and_stop(peer: Peer) {
+    let _shared = CHILDREN.read();
+    capture_log();
+    let Some(aux) = peer.session(&[]) else { return };
+    let aux = Arc::new(aux);
+    let (_tmp, queue) = new_queue();
+    let add = |text: &str| queue.add(text, &[], None, 0).unwrap().id;
+    let slow = add("@@slow:20000@@ @@reply:Too Late@@");
+    let waiting = add("@@reply:Waited@@");
+    let dropped = add("@@reply:Dropped@@");
+    let options = TitleWorkerOptions {
+        backlog: 1,
+        timeout: Some(Duration::from_millis(700)),
+    };
+    pid_of(&aux); // started: the timeout covers the turn only
+    let worker = TitleWorker::start(aux.clone(), options).unwrap();
+    assert!(worker.request(&queue, &slow));
+    wait_until_busy(&aux);
+    // The worker is busy with the slow one; one request fits the backlog.
+    assert!(worker.request(&queue, &waiting));
+    assert!(!worker.request(&queue, &dropped));
+    assert!(logged(&format!(
+        "title backlog full; no title for queued message {dropped}"
+    )));
+
+    let titles = titles_when(&queue, |t| t[1].is_some());
+    assert_eq!(titles, vec![None, Some("Waited".to_string()), None]);
+    assert!(logged(&format!(
+        "no title for queued message {slow} of session s1"
+    )));
+
+    // Stopping cuts a title in progress short once the session shuts down.
+    let slow = add("@@slow:20000@@");
+    assert!(worker.request(&queue, &slow));
+    wait_until_busy(&aux);
+    let started = Instant::now();
+    aux.shutdown();
+    worker.stop();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(queue.get(&slow).unwrap().title.is_none());
 }
 
 // ----- the process-wide session and bad input --------------------------------------

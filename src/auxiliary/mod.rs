@@ -13,11 +13,15 @@
 //! next request. The agent's stderr goes to the `log` crate, never to the
 //! host's terminal.
 //!
-//! The module-level functions use one process-wide session; hosts that want
-//! their own create an [`AuxiliarySession`].
+//! A [`TitleWorker`] fills in the titles of queued messages through a session.
+//!
+//! The module-level functions use one process-wide session and title worker;
+//! hosts that want their own create an [`AuxiliarySession`] and a
+//! [`TitleWorker`].
 
 mod client;
 mod prompts;
+mod title_worker;
 mod transport;
 
 use std::path::{Path, PathBuf};
@@ -33,12 +37,14 @@ use agent_client_protocol_schema::ProtocolVersion;
 use parking_lot::Mutex;
 
 use crate::error::{AuxiliaryErrorKind as Kind, Error, IoContext, Result};
+use crate::queue::Queue;
 use transport::{AgentProcess, Failure};
 
 pub use prompts::{
     FollowUp, FOLLOW_UPS_MAX, FOLLOW_UP_LABEL_MAX_CHARS, FOLLOW_UP_VALUE_MAX_CHARS,
     QUEUED_MESSAGE_MAX_CHARS, QUEUED_TITLE_MAX_CHARS, TITLE_MAX_CHARS,
 };
+pub use title_worker::{TitleWorker, TitleWorkerOptions, DEFAULT_TITLE_BACKLOG};
 
 /// Request timeout used when none is given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -407,10 +413,18 @@ fn timed_out(step: &str, timeout: Duration) -> Error {
     )
 }
 
+/// The process-wide session, shared with the process-wide title worker.
+fn global_arc() -> &'static Arc<AuxiliarySession> {
+    static GLOBAL: OnceLock<Arc<AuxiliarySession>> = OnceLock::new();
+    GLOBAL.get_or_init(|| Arc::new(AuxiliarySession::new()))
+}
+
+/// The process-wide title worker, started by the first title request.
+static TITLES: Mutex<Option<TitleWorker>> = Mutex::new(None);
+
 /// The process-wide auxiliary session.
 pub fn global() -> &'static AuxiliarySession {
-    static GLOBAL: OnceLock<AuxiliarySession> = OnceLock::new();
-    GLOBAL.get_or_init(AuxiliarySession::new)
+    global_arc()
 }
 
 /// Records the agent command of the process-wide session (see [`AuxiliarySession::initialize`]).
@@ -448,12 +462,39 @@ pub fn analyze_follow_up_questions(agent_reply: &str) -> Result<Vec<FollowUp>> {
     global().analyze_follow_up_questions(agent_reply)
 }
 
+/// Asks the process-wide title worker (started on first use, with the
+/// session's default timeout and a backlog of [`DEFAULT_TITLE_BACKLOG`]) for a
+/// title of a queued message; see [`TitleWorker::request`].
+pub fn request_queued_message_title(queue: &Queue, message_id: &str) -> bool {
+    let mut titles = TITLES.lock();
+    if titles.is_none() {
+        match TitleWorker::start(global_arc().clone(), TitleWorkerOptions::default()) {
+            Ok(worker) => *titles = Some(worker),
+            Err(e) => {
+                log::warn!("no title for queued message {message_id}: {e}");
+                return false;
+            }
+        }
+    }
+    titles
+        .as_ref()
+        .is_some_and(|w| w.request(queue, message_id))
+}
+
 /// Whether the process-wide session's agent is running.
 pub fn is_started() -> bool {
     global().is_started()
 }
 
-/// Stops the process-wide session's agent and forgets its command.
+/// Stops the process-wide title worker and the session's agent, and forgets
+/// the agent command. The title in progress, if any, fails at once.
 pub fn shutdown() {
-    global().shutdown()
+    let titles = TITLES.lock().take();
+    if let Some(worker) = &titles {
+        worker.signal_stop();
+    }
+    global().shutdown();
+    if let Some(worker) = titles {
+        worker.stop();
+    }
 }
