@@ -66,6 +66,17 @@ struct Agent {
     session_id: OnceLock<String>,
 }
 
+impl Agent {
+    /// The error for a step that failed.
+    fn error(&self, failure: Failure, step: &str, timeout: Duration) -> Error {
+        match failure {
+            Failure::Timeout => timed_out(step, timeout),
+            Failure::Error(e) => e,
+            Failure::Closed => self.process.exit_error(),
+        }
+    }
+}
+
 /// A hidden ACP session for utility prompts, with a lazily started agent.
 pub struct AuxiliarySession {
     config: Mutex<Option<Arc<Config>>>,
@@ -127,13 +138,15 @@ impl AuxiliarySession {
         }
         let config = Arc::new(Config { argv, cwd });
         *self.config.lock() = Some(config.clone());
-        let mut slot = self.agent.lock();
-        if slot.as_ref().is_some_and(|a| a.config != config) {
-            let old = slot.take();
-            drop(slot);
-            if let Some(old) = old {
-                old.process.stop();
+        let old = {
+            let mut slot = self.agent.lock();
+            match slot.as_ref() {
+                Some(a) if a.config != config => slot.take(),
+                _ => None,
             }
+        };
+        if let Some(old) = old {
+            old.process.stop();
         }
         Ok(())
     }
@@ -276,7 +289,7 @@ impl AuxiliarySession {
         match self.handshake(&agent, deadline) {
             Ok(()) => Ok(agent),
             Err(failure) => {
-                let error = self.failure_error(&agent, failure, "starting the agent", timeout);
+                let error = agent.error(failure, "starting the agent", timeout);
                 agent.process.kill();
                 self.forget(&agent);
                 Err(error)
@@ -345,9 +358,7 @@ impl AuxiliarySession {
                 }
                 Ok(reply.trim().to_string())
             }
-            Err(failure) => {
-                Err(self.failure_error(agent, failure, "waiting for the reply", timeout))
-            }
+            Err(failure) => Err(agent.error(failure, "waiting for the reply", timeout)),
         }
     }
 
@@ -371,21 +382,6 @@ impl AuxiliarySession {
             self.forget(agent);
         }
         Failure::Timeout
-    }
-
-    /// The error for a failed step.
-    fn failure_error(
-        &self,
-        agent: &Agent,
-        failure: Failure,
-        step: &str,
-        timeout: Duration,
-    ) -> Error {
-        match failure {
-            Failure::Timeout => timed_out(step, timeout),
-            Failure::Error(e) => e,
-            Failure::Closed => agent.process.exit_error(),
-        }
     }
 
     /// Drops `agent` from the slot if it is still there.

@@ -282,14 +282,14 @@ impl AgentProcess {
     pub(crate) fn stop(&self) {
         self.shared.stdin.lock().take();
         let status = self.reap(EXIT_GRACE);
-        log::debug!("auxiliary agent pid {} stopped: {status}", self.pid());
+        log::debug!("auxiliary agent pid {} ended: {status}", self.pid());
     }
 
     /// Kills the process group at once and reaps the process.
     pub(crate) fn kill(&self) {
         self.shared.stdin.lock().take();
         let status = self.reap(Duration::ZERO);
-        log::debug!("auxiliary agent pid {} killed: {status}", self.pid());
+        log::debug!("auxiliary agent pid {} ended: {status}", self.pid());
     }
 
     /// Waits up to `grace` for the process to exit, then kills its group;
@@ -305,7 +305,10 @@ impl AgentProcess {
                 Ok(None) | Err(_) => break,
             }
         }
-        if let Some(pid) = rustix::process::Pid::from_raw(self.pid() as i32) {
+        let group = i32::try_from(self.pid())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        if let Some(pid) = group {
             if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
             {
                 log::debug!("cannot kill process group {}: {e}", self.pid());
@@ -343,8 +346,8 @@ impl Shared {
         if line.is_empty() {
             return;
         }
-        let message: Value = match serde_json::from_slice(line) {
-            Ok(Value::Object(m)) => Value::Object(m),
+        let message = match serde_json::from_slice(line) {
+            Ok(message @ Value::Object(_)) => message,
             Ok(_) | Err(_) => {
                 log::warn!(
                     "auxiliary agent pid {} wrote a line that is not a JSON-RPC message: {}",
