@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod action_buttons;
+pub mod auxiliary;
 pub mod error;
 pub mod event;
 pub mod eventlog;
@@ -26,6 +27,7 @@ pub mod store;
 pub mod timefmt;
 
 pub use action_buttons::{ActionButton, ActionButtons, ActionButtonsStore};
+pub use auxiliary::{AuxiliarySession, FollowUp};
 pub use error::{AuxiliaryErrorKind, Error, Result};
 pub use event::{Event, EventData};
 pub use eventlog::{CorruptLine, EventsRead};
