@@ -12,5 +12,6 @@ echo "== Headless Chromium for the HTML export check"
 bash scripts/install-browser.sh
 
 echo "== Rust tests"
-
+# Tests that need the peers or the browser fail (rather than skip) without them.
+export AGS_REQUIRE_PEERS=1 AGS_REQUIRE_BROWSER=1
 cargo test

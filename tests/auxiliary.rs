@@ -54,6 +54,12 @@ impl Peer {
             }
         };
         if !ready {
+            // The project's test command sets AGS_REQUIRE_PEERS: there, a
+            // missing peer is a failure, never a skip.
+            assert!(
+                std::env::var_os("AGS_REQUIRE_PEERS").is_none(),
+                "ACP test peers not installed; run `bash tests/peers/setup.sh`"
+            );
             eprintln!("SKIPPED: ACP test peers not installed; run `bash tests/peers/setup.sh`");
             return None;
         }

@@ -232,6 +232,10 @@ const PAGE_FACTS: &str = r#"({
 #[test]
 fn exported_pages_load_cleanly_and_show_the_session_as_text() {
     let Some(binary) = chromium() else {
+        assert!(
+            std::env::var_os("AGS_REQUIRE_BROWSER").is_none(),
+            "no chromium on PATH: run scripts/install-browser.sh"
+        );
         println!("skipped: no chromium on PATH (scripts/install-browser.sh installs it)");
         return;
     };
