@@ -1,10 +1,14 @@
-//! The demo: record a session, play it back, and print it.
+//! The demo: record a session, play it back, queue messages typed while the
+//! agent is busy, and ask the auxiliary ACP session for titles.
 //!
 //! Usage: `cargo run --example demo -- [STORE_DIR]` (a temp dir by default).
+//! The auxiliary agent's command line comes from `AGS_DEMO_AGENT`
+//! (`scripts/demo.sh` sets it to the test peer built on the official ACP SDK).
 
 use agentsession::event::{EventData, PlanEntry, ToolCallData};
-use agentsession::{Player, Recorder, Store};
+use agentsession::{auxiliary, Player, Recorder, Store};
 use serde_json::json;
+use std::time::{Duration, Instant};
 
 fn main() -> agentsession::Result<()> {
     let dir = std::env::args()
@@ -83,7 +87,63 @@ fn main() -> agentsession::Result<()> {
         "\nhistory to re-prime a resumed agent:\n{}",
         agentsession::build_conversation_history(player.events(), 10)
     );
+
+    // Messages typed while the agent is busy wait in the session's queue.
+    let queue = store.queue(&id)?;
+    let first = queue.add(
+        "also update the README with the new counts",
+        &[],
+        Some("cli"),
+        10,
+    )?;
+    queue.add("then commit with a short message", &[], None, 10)?;
+    println!(
+        "queued {} messages: {:?}",
+        queue.len()?,
+        queue.list()?.iter().map(|m| &m.message).collect::<Vec<_>>()
+    );
+
+    // The hidden auxiliary ACP session: started lazily on the first request.
+    match std::env::var("AGS_DEMO_AGENT") {
+        Ok(agent) => {
+            auxiliary::initialize(&agent, None)?;
+            println!(
+                "auxiliary agent started before the first request: {}",
+                auxiliary::is_started()
+            );
+            let title =
+                auxiliary::generate_title("List the Rust files in src/ and count their lines.")?;
+            println!("title from the auxiliary session: {title:?}");
+            store.update_metadata_fields(
+                &id,
+                serde_json::json!({"name": title})
+                    .as_object()
+                    .expect("object"),
+            )?;
+            // The title worker fills in the queued message's title in the background.
+            auxiliary::request_queued_message_title(&queue, &first.id);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while queue.get(&first.id)?.title.is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            println!("queued message title: {:?}", queue.get(&first.id)?.title);
+            auxiliary::shutdown();
+        }
+        Err(_) => println!("(set AGS_DEMO_AGENT to an ACP agent command to ask it for titles)"),
+    }
+    let next = queue.pop()?;
+    println!(
+        "agent idle again: sending the first queued message {:?}",
+        next.message
+    );
+
     rec.end("demo_finished")?;
-    println!("status: {}", store.metadata(&id)?.status());
+    let meta = store.metadata(&id)?;
+    println!(
+        "session {:?} is {} with {} events",
+        meta.name(),
+        meta.status(),
+        meta.event_count()
+    );
     Ok(())
 }
