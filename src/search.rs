@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::error::{Error, IoContext, Result};
 use crate::event::{types, Event};
 use crate::metadata::Metadata;
-use crate::store::{files, Store};
+use crate::store::{files, parallel_map, scan_threads, Store};
 use crate::timefmt::{self, Timestamp};
 
 /// What to search for, and where.
@@ -188,6 +188,8 @@ pub struct Search {
     next_session: usize,
     pending: VecDeque<SearchHit>,
     emitted: usize,
+    /// A session's scan error, reported after the hits scanned before it.
+    deferred_error: Option<Error>,
     progress: Option<Box<dyn FnMut(usize, usize) + Send>>,
 }
 
@@ -212,63 +214,65 @@ impl Search {
     pub fn session_count(&self) -> usize {
         self.sessions.len()
     }
+}
 
-    fn in_time_range(&self, ev: &Event) -> bool {
-        if self.query.since.is_none() && self.query.until.is_none() {
+/// The hits of one session.
+fn scan_session(
+    store: &Store,
+    query: &SearchQuery,
+    matcher: &Matcher,
+    meta: &Metadata,
+) -> Result<Vec<SearchHit>> {
+    let path = store.session_dir(meta.session_id())?.join(files::EVENTS);
+    let mut buf = Vec::new();
+    match File::open(&path) {
+        Ok(mut f) => {
+            f.lock_shared().at(&path)?;
+            let r = f.read_to_end(&mut buf);
+            let _ = f.unlock();
+            r.at(&path)?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&path, e)),
+    }
+    let in_time_range = |ev: &Event| {
+        if query.since.is_none() && query.until.is_none() {
             return true;
         }
-        let Some(t) = timefmt::parse(&ev.timestamp) else {
-            return false;
+        timefmt::parse(&ev.timestamp).is_some_and(|t| {
+            query.since.is_none_or(|s| t >= s) && query.until.is_none_or(|u| t <= u)
+        })
+    };
+    let mut hits = Vec::new();
+    for line in buf.split(|b| *b == b'\n') {
+        if line.is_empty() || !matcher.may_match(line) {
+            continue;
+        }
+        let Ok(ev) = serde_json::from_slice::<Event>(line) else {
+            continue;
         };
-        self.query.since.is_none_or(|s| t >= s) && self.query.until.is_none_or(|u| t <= u)
-    }
-
-    fn scan(&mut self, meta: &Metadata) -> Result<()> {
-        let path = self
-            .store
-            .session_dir(meta.session_id())?
-            .join(files::EVENTS);
-        let mut buf = Vec::new();
-        match File::open(&path) {
-            Ok(mut f) => {
-                f.lock_shared().at(&path)?;
-                let r = f.read_to_end(&mut buf);
-                let _ = f.unlock();
-                r.at(&path)?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(Error::io(&path, e)),
+        if !query.types.is_empty() && !query.types.contains(&ev.event_type) {
+            continue;
         }
-        for line in buf.split(|b| *b == b'\n') {
-            if line.is_empty() || !self.matcher.may_match(line) {
-                continue;
-            }
-            let Ok(ev) = serde_json::from_slice::<Event>(line) else {
-                continue;
-            };
-            if !self.query.types.is_empty() && !self.query.types.contains(&ev.event_type) {
-                continue;
-            }
-            if !self.in_time_range(&ev) {
-                continue;
-            }
-            let found = searchable(&ev).into_iter().find_map(|(field, text)| {
-                let m = self.matcher.text.find(&text)?;
-                Some((field, snippet(&text, m.range())))
+        if !in_time_range(&ev) {
+            continue;
+        }
+        let found = searchable(&ev).into_iter().find_map(|(field, text)| {
+            let m = matcher.text.find(&text)?;
+            Some((field, snippet(&text, m.range())))
+        });
+        if let Some((field, snippet)) = found {
+            hits.push(SearchHit {
+                session_id: meta.session_id().to_string(),
+                seq: ev.seq,
+                event_type: ev.event_type,
+                timestamp: ev.timestamp,
+                field: field.to_string(),
+                snippet,
             });
-            if let Some((field, snippet)) = found {
-                self.pending.push_back(SearchHit {
-                    session_id: meta.session_id().to_string(),
-                    seq: ev.seq,
-                    event_type: ev.event_type,
-                    timestamp: ev.timestamp,
-                    field: field.to_string(),
-                    snippet,
-                });
-            }
         }
-        Ok(())
     }
+    Ok(hits)
 }
 
 impl Iterator for Search {
@@ -283,15 +287,36 @@ impl Iterator for Search {
                 self.emitted += 1;
                 return Some(Ok(hit));
             }
-            let meta = self.sessions.get(self.next_session)?.clone();
-            self.next_session += 1;
-            let r = self.scan(&meta);
-            let (done, total) = (self.next_session, self.sessions.len());
-            if let Some(p) = self.progress.as_mut() {
-                p(done, total);
-            }
-            if let Err(e) = r {
+            if let Some(e) = self.deferred_error.take() {
                 return Some(Err(e));
+            }
+            // Scan the next few sessions in parallel; hits keep session order.
+            let start = self.next_session;
+            if start >= self.sessions.len() {
+                return None;
+            }
+            let end = (start + 2 * scan_threads()).min(self.sessions.len());
+            let (store, query, matcher) = (&self.store, &self.query, &self.matcher);
+            let results = parallel_map(&self.sessions[start..end], 2, |meta| {
+                scan_session(store, query, matcher, meta)
+            });
+            for (i, r) in results.into_iter().enumerate() {
+                self.next_session = start + i + 1;
+                if let Some(p) = self.progress.as_mut() {
+                    p(self.next_session, self.sessions.len());
+                }
+                match r {
+                    Ok(hits) => self.pending.extend(hits),
+                    Err(e) => {
+                        self.deferred_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            if self.pending.is_empty() {
+                if let Some(e) = self.deferred_error.take() {
+                    return Some(Err(e));
+                }
             }
         }
     }
@@ -321,6 +346,7 @@ impl Store {
             next_session: 0,
             pending: VecDeque::new(),
             emitted: 0,
+            deferred_error: None,
             progress: None,
         })
     }

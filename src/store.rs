@@ -805,7 +805,7 @@ impl Store {
             let bytes = fs::read(&path).at(&path)?;
             Metadata::from_slice(&bytes, &path)
         };
-        let results: Vec<Result<Metadata>> = parallel_map(&names, read);
+        let results: Vec<Result<Metadata>> = parallel_map(&names, 64, read);
         let mut out = SessionList::default();
         for (name, r) in names.into_iter().zip(results) {
             match r {
@@ -1029,13 +1029,23 @@ fn lock_log(state: &mut SessionState, dir: &Path, events: &Path, session_id: &st
     }
 }
 
-/// Maps `f` over `items` on up to two threads (the machine's cores), keeping order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
+/// Threads used for parallel scans: the machine's cores, at most 8.
+pub(crate) fn scan_threads() -> usize {
+    std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(8);
-    if items.len() < 64 || threads < 2 {
+        .min(8)
+}
+
+/// Maps `f` over `items` on [`scan_threads`] threads when there are at least
+/// `min_parallel` items, keeping their order.
+pub(crate) fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    min_parallel: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = scan_threads();
+    if items.len() < min_parallel.max(2) || threads < 2 {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
