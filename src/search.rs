@@ -170,12 +170,53 @@ impl Matcher {
         Ok(Matcher { text, prefilter })
     }
 
-    /// Whether the raw line could hold a match (false only when it cannot).
-    fn may_match(&self, line: &[u8]) -> bool {
-        match &self.prefilter {
-            Some(p) => memchr::memmem::find(line, b"\\u").is_some() || p.is_match(line),
-            None => true,
+    /// The lines of `buf` that could hold a match, as byte ranges in order:
+    /// with a prefilter, the lines where its raw-byte search hits plus the
+    /// lines holding `\u` escapes (found over the whole buffer, as grep
+    /// does); without one, every line.
+    fn candidate_lines(&self, buf: &[u8]) -> Vec<std::ops::Range<usize>> {
+        let line_at = |pos: usize| {
+            let start = memchr::memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+            start..end
+        };
+        let Some(prefilter) = &self.prefilter else {
+            let mut out = Vec::new();
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', buf).chain(std::iter::once(buf.len())) {
+                if end > start {
+                    out.push(start..end);
+                }
+                start = end + 1;
+            }
+            return out;
+        };
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut take = |pos: usize| {
+            if out.last().is_none_or(|r| pos > r.end) {
+                out.push(line_at(pos));
+            }
+        };
+        let mut hits = prefilter.find_iter(buf).map(|m| m.start()).peekable();
+        let mut escapes = memchr::memmem::find_iter(buf, b"\\u").peekable();
+        loop {
+            match (hits.peek(), escapes.peek()) {
+                (Some(&h), Some(&e)) if h <= e => {
+                    take(h);
+                    hits.next();
+                }
+                (_, Some(&e)) => {
+                    take(e);
+                    escapes.next();
+                }
+                (Some(&h), None) => {
+                    take(h);
+                    hits.next();
+                }
+                (None, None) => break,
+            }
         }
+        out
     }
 }
 
@@ -244,10 +285,8 @@ fn scan_session(
         })
     };
     let mut hits = Vec::new();
-    for line in buf.split(|b| *b == b'\n') {
-        if line.is_empty() || !matcher.may_match(line) {
-            continue;
-        }
+    for range in matcher.candidate_lines(&buf) {
+        let line = &buf[range];
         let Ok(ev) = serde_json::from_slice::<Event>(line) else {
             continue;
         };
@@ -373,13 +412,25 @@ mod tests {
             ..Default::default()
         };
         let m = Matcher::new(&q).unwrap();
-        assert!(m.may_match("{\"text\":\"STRASSE\"}".as_bytes()) || !m.text.is_match("STRASSE"));
-        assert!(
-            m.may_match(br#"{"text":"stra\u00dfe"}"#),
-            "escaped lines are decoded"
+        let buf = concat!(
+            "{\"text\":\"nothing here\"}\n",
+            "{\"text\":\"stra\\u00dfe\"}\n",
+            "{\"text\":\"STRAßE and straße\"}\n",
+            "{\"x\":1}"
         );
-        assert!(m.may_match("{\"text\":\"STRAßE\"}".as_bytes()));
-        assert!(!m.may_match(br#"{"text":"nothing here"}"#));
+        let lines: Vec<&str> = m
+            .candidate_lines(buf.as_bytes())
+            .into_iter()
+            .map(|r| &buf[r])
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "{\"text\":\"stra\\u00dfe\"}",
+                "{\"text\":\"STRAßE and straße\"}"
+            ],
+            "escaped lines are decoded; a line is a candidate once"
+        );
         let q = SearchQuery {
             text: "say \"hi\"".into(),
             ..Default::default()
