@@ -566,6 +566,34 @@ async def _(p: Peer) -> None:
     expect(base64.b64decode(image.data, validate=True).startswith(b"\x89PNG\r\n\x1a\n"), "image is not a PNG")
 
 
+ALL_KINDS_UPDATES = [
+    {"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": "Show every "}},
+    {"sessionUpdate": "user_message_chunk", "content": {"type": "text", "text": "kind"}},
+    {"sessionUpdate": "usage_update", "used": 1200, "size": 200000, "cost": {"amount": 0.25, "currency": "USD"}},
+    {"sessionUpdate": "available_commands_update", "availableCommands": [
+        {"name": "web", "description": "Search the web", "input": {"hint": "query"}},
+        {"name": "test", "description": "Run the tests"},
+    ]},
+    {"sessionUpdate": "current_mode_update", "currentModeId": "code"},
+    {"sessionUpdate": "config_option_update", "configOptions": [{
+        "id": "model", "name": "Model", "type": "select", "currentValue": "fast",
+        "options": [{"value": "fast", "name": "Fast"}, {"value": "smart", "name": "Smart"}],
+    }]},
+    {"sessionUpdate": "session_info_update", "title": "Peer showcase session", "updatedAt": "2026-02-01T12:00:00Z"},
+    {"sessionUpdate": "usage_update", "used": 1800, "size": 200000, "cost": {"amount": 0.75, "currency": "USD"}},
+]
+
+
+@check("@@all_kinds@@ sends user chunks, usage, commands, mode, config options and session info")
+async def _(p: Peer) -> None:
+    sid = await p.start()
+    expect_eq(await p.reply(sid, "@@all_kinds@@@@reply:done@@"), "done", "reply")
+    updates = [m["params"]["update"] for m in p.json_lines() if m.get("method") == "session/update"]
+    expect_eq(updates[:len(ALL_KINDS_UPDATES)], ALL_KINDS_UPDATES, "updates on the wire")
+    expect(all(u["sessionUpdate"] == "agent_message_chunk" for u in updates[len(ALL_KINDS_UPDATES):]),
+           "only reply chunks follow")
+
+
 @check("prompting an unknown session fails")
 async def _(p: Peer) -> None:
     await p.start()

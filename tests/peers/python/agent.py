@@ -25,15 +25,24 @@ from typing import Any
 
 import acp
 from acp import RequestError
+from acp.helpers import update_available_commands, update_current_mode
 from acp.schema import (
     AgentCapabilities,
+    AvailableCommand,
+    AvailableCommandInput,
+    ConfigOptionUpdate,
+    Cost,
     DeniedOutcome,
     Implementation,
     InitializeResponse,
     NewSessionResponse,
     PermissionOption,
     PromptResponse,
+    SessionConfigOptionSelect,
+    SessionConfigSelectOption,
+    SessionInfoUpdate,
     ToolCallUpdate,
+    UsageUpdate,
 )
 
 AGENT_NAME = "agentsession-test-peer-python"
@@ -237,6 +246,8 @@ class PeerAgent:
                 extra_field = True
             elif name == "showcase":
                 await self._showcase(session_id)
+            elif name == "all_kinds":
+                await self._all_kinds(session_id)
             else:
                 log.warning("ignoring unknown directive @@%s@@", name)
             if turn.cancelled.is_set():
@@ -330,6 +341,36 @@ class PeerAgent:
         ))
         await send(session_id, acp.update_tool_call("tc-1", status="completed", raw_output={"ok": True}))
         await send(session_id, acp.update_agent_message(acp.image_block(TINY_PNG, "image/png")))
+
+
+    async def _all_kinds(self, session_id: str) -> None:
+        send = self._conn.session_update
+        await send(session_id, acp.update_user_message_text("Show every "))
+        await send(session_id, acp.update_user_message_text("kind"))
+        await send(session_id, UsageUpdate(
+            session_update="usage_update", used=1200, size=200000, cost=Cost(amount=0.25, currency="USD")
+        ))
+        await send(session_id, update_available_commands([
+            AvailableCommand(name="web", description="Search the web", input=AvailableCommandInput(hint="query")),
+            AvailableCommand(name="test", description="Run the tests"),
+        ]))
+        await send(session_id, update_current_mode("code"))
+        await send(session_id, ConfigOptionUpdate(
+            session_update="config_option_update",
+            config_options=[SessionConfigOptionSelect(
+                id="model", name="Model", type="select", current_value="fast",
+                options=[
+                    SessionConfigSelectOption(value="fast", name="Fast"),
+                    SessionConfigSelectOption(value="smart", name="Smart"),
+                ],
+            )],
+        ))
+        await send(session_id, SessionInfoUpdate(
+            session_update="session_info_update", title="Peer showcase session", updated_at="2026-02-01T12:00:00Z"
+        ))
+        await send(session_id, UsageUpdate(
+            session_update="usage_update", used=1800, size=200000, cost=Cost(amount=0.75, currency="USD")
+        ))
 
 
 async def serve(fail_initialize: bool) -> None:

@@ -268,6 +268,9 @@ async function runTurn(client, sessionId, session, turn, prompt, count) {
       case "showcase":
         await showcase(update);
         break;
+      case "all_kinds":
+        await allKinds(update);
+        break;
       default:
         log(`ignoring unknown directive @@${name}@@`);
     }
@@ -376,6 +379,37 @@ async function showcase(update) {
   });
   await update({ sessionUpdate: "tool_call_update", toolCallId: "tc-1", status: "completed", rawOutput: { ok: true } });
   await update({ sessionUpdate: "agent_message_chunk", content: { type: "image", data: TINY_PNG, mimeType: "image/png" } });
+}
+
+async function allKinds(update) {
+  await update({ sessionUpdate: "user_message_chunk", content: { type: "text", text: "Show every " } });
+  await update({ sessionUpdate: "user_message_chunk", content: { type: "text", text: "kind" } });
+  await update({ sessionUpdate: "usage_update", used: 1200, size: 200000, cost: { amount: 0.25, currency: "USD" } });
+  await update({
+    sessionUpdate: "available_commands_update",
+    availableCommands: [
+      { name: "web", description: "Search the web", input: { hint: "query" } },
+      { name: "test", description: "Run the tests" },
+    ],
+  });
+  await update({ sessionUpdate: "current_mode_update", currentModeId: "code" });
+  await update({
+    sessionUpdate: "config_option_update",
+    configOptions: [
+      {
+        id: "model",
+        name: "Model",
+        type: "select",
+        currentValue: "fast",
+        options: [
+          { value: "fast", name: "Fast" },
+          { value: "smart", name: "Smart" },
+        ],
+      },
+    ],
+  });
+  await update({ sessionUpdate: "session_info_update", title: "Peer showcase session", updatedAt: "2026-02-01T12:00:00Z" });
+  await update({ sessionUpdate: "usage_update", used: 1800, size: 200000, cost: { amount: 0.75, currency: "USD" } });
 }
 
 // ----- start-up --------------------------------------------------------------
