@@ -5,7 +5,7 @@
 //! `@@reply:TEXT@@` or `@@crash@@`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,6 +17,10 @@ use agentsession::auxiliary::{
 use agentsession::{AuxiliaryErrorKind, CreateOptions, Error, Queue, Store};
 use parking_lot::RwLock;
 
+mod common;
+
+use common::{repo_root as root, Peer};
+
 const LONG: Duration = Duration::from_secs(15);
 
 /// Scenarios that count this process's children take it for writing; all
@@ -25,49 +29,7 @@ static CHILDREN: RwLock<()> = RwLock::new(());
 
 // ----- peers -------------------------------------------------------------------
 
-#[derive(Clone, Copy)]
-enum Peer {
-    Python,
-    Ts,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 impl Peer {
-    /// The command line of the peer with extra flags, or `None` (with a note
-    /// on stderr) when `tests/peers/setup.sh` has not been run.
-    fn command(self, flags: &[&str]) -> Option<String> {
-        let peers = root().join("tests/peers");
-        let (ready, argv) = match self {
-            Peer::Python => {
-                let python = peers.join(".venv/bin/python");
-                (python.exists(), vec![python, peers.join("python/agent.py")])
-            }
-            Peer::Ts => {
-                let sdk = peers.join("ts/node_modules/@agentclientprotocol/sdk/package.json");
-                (
-                    sdk.exists(),
-                    vec![PathBuf::from("node"), peers.join("ts/agent.mjs")],
-                )
-            }
-        };
-        if !ready {
-            // The project's test command sets AGS_REQUIRE_PEERS: there, a
-            // missing peer is a failure, never a skip.
-            assert!(
-                std::env::var_os("AGS_REQUIRE_PEERS").is_none(),
-                "ACP test peers not installed; run `bash tests/peers/setup.sh`"
-            );
-            eprintln!("SKIPPED: ACP test peers not installed; run `bash tests/peers/setup.sh`");
-            return None;
-        }
-        let mut words: Vec<String> = argv.iter().map(|p| p.display().to_string()).collect();
-        words.extend(flags.iter().map(|f| f.to_string()));
-        Some(shell_words::join(words))
-    }
-
     /// A new session on the peer, working in `cwd`.
     fn session_in(self, flags: &[&str], cwd: &Path) -> Option<AuxiliarySession> {
         let command = self.command(flags)?;

@@ -20,6 +20,9 @@ use agent_client_protocol_schema::MethodDispatchError;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The method of the agent's update notifications.
+pub(crate) const SESSION_UPDATE: &str = CLIENT_METHOD_NAMES.session_update;
+
 /// What the auxiliary session offers the agent: text-file reads only.
 pub(crate) fn capabilities() -> ClientCapabilities {
     ClientCapabilities::new()

@@ -46,6 +46,12 @@ pub use prompts::{
 };
 pub use title_worker::{TitleWorker, TitleWorkerOptions, DEFAULT_TITLE_BACKLOG};
 
+/// Receives each `session/update` notification the agent sends (the whole
+/// JSON-RPC message), in order, on the thread that reads the agent's output:
+/// it should return quickly. All updates of a turn have been delivered by the
+/// time the turn's request returns.
+pub type UpdateObserver = Arc<dyn Fn(&serde_json::Value) + Send + Sync>;
+
 /// Request timeout used when none is given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a cancelled turn may take to end before the agent is killed.
@@ -85,6 +91,8 @@ pub struct AuxiliarySession {
     turn: Mutex<()>,
     /// The running agent, if any.
     agent: Mutex<Option<Arc<Agent>>>,
+    /// Shared with every agent process this session starts.
+    observer: Arc<Mutex<Option<UpdateObserver>>>,
 }
 
 impl Default for AuxiliarySession {
@@ -111,7 +119,15 @@ impl AuxiliarySession {
             default_timeout: Mutex::new(DEFAULT_TIMEOUT),
             turn: Mutex::new(()),
             agent: Mutex::new(None),
+            observer: Arc::default(),
         }
+    }
+
+    /// Sets (or with `None` removes) the function that sees every
+    /// `session/update` notification of the agent, e.g. to record them with
+    /// [`crate::Recorder::record_acp_update_value`].
+    pub fn set_update_observer(&self, observer: Option<UpdateObserver>) {
+        *self.observer.lock() = observer;
     }
 
     /// Records the agent command line (split like a shell would, quotes
@@ -271,7 +287,7 @@ impl AuxiliarySession {
             );
         }
         let agent = Arc::new(Agent {
-            process: AgentProcess::spawn(&config.argv, &config.cwd)?,
+            process: AgentProcess::spawn(&config.argv, &config.cwd, self.observer.clone())?,
             config,
             session_id: OnceLock::new(),
         });

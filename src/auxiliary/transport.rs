@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::client;
+use super::{client, UpdateObserver};
 use crate::error::{AuxiliaryErrorKind as Kind, Error, Result};
 
 /// How many stderr lines are kept for error messages.
@@ -71,6 +71,8 @@ struct Shared {
     pid: u32,
     /// Working directory of the session; file reads stay inside it.
     cwd: PathBuf,
+    /// Sees every `session/update` notification.
+    observer: Arc<Mutex<Option<UpdateObserver>>>,
 }
 
 /// How waiting for an answer ended, short of success.
@@ -92,7 +94,11 @@ pub(crate) struct AgentProcess {
 
 impl AgentProcess {
     /// Starts `argv` in `cwd` with piped stdio and its reader threads.
-    pub(crate) fn spawn(argv: &[String], cwd: &Path) -> Result<AgentProcess> {
+    pub(crate) fn spawn(
+        argv: &[String],
+        cwd: &Path,
+        observer: Arc<Mutex<Option<UpdateObserver>>>,
+    ) -> Result<AgentProcess> {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| Error::invalid("empty agent command"))?;
@@ -121,6 +127,7 @@ impl AgentProcess {
                 stdin: Mutex::new(child.stdin.take()),
                 pid,
                 cwd: cwd.to_path_buf(),
+                observer,
             }),
             child: Mutex::new(child),
             next_id: AtomicI64::new(1),
@@ -379,8 +386,19 @@ impl Shared {
         }
     }
 
-    /// Handles a notification from the agent; only reply text matters.
+    /// Handles a notification from the agent: shows updates to the observer
+    /// and collects reply text.
     fn handle_notification(&self, method: &str, message: &Value) {
+        if method == client::SESSION_UPDATE {
+            let observer = self.observer.lock().clone();
+            if let Some(observer) = observer {
+                let seen =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| observer(message)));
+                if seen.is_err() {
+                    log::error!("the session/update observer panicked");
+                }
+            }
+        }
         let params = message.get("params").unwrap_or(&Value::Null);
         let Some((session_id, text)) = client::message_chunk(method, params) else {
             return;

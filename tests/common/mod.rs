@@ -100,3 +100,51 @@ pub fn release_children(dir: &Path, n: usize) {
     }
     fs::write(dir.join("go"), b"").unwrap();
 }
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One of the ACP test peers of tests/peers/ (real agents on the official SDKs).
+#[derive(Debug, Clone, Copy)]
+pub enum Peer {
+    /// The agent on the Python SDK.
+    Python,
+    /// The agent on the TypeScript SDK.
+    Ts,
+}
+
+impl Peer {
+    /// The command line of the peer with extra flags, or `None` (with a note
+    /// on stderr) when `tests/peers/setup.sh` has not been run.
+    pub fn command(self, flags: &[&str]) -> Option<String> {
+        let peers = repo_root().join("tests/peers");
+        let (ready, argv) = match self {
+            Peer::Python => {
+                let python = peers.join(".venv/bin/python");
+                (python.exists(), vec![python, peers.join("python/agent.py")])
+            }
+            Peer::Ts => {
+                let sdk = peers.join("ts/node_modules/@agentclientprotocol/sdk/package.json");
+                (
+                    sdk.exists(),
+                    vec![PathBuf::from("node"), peers.join("ts/agent.mjs")],
+                )
+            }
+        };
+        if !ready {
+            // The project's test command sets AGS_REQUIRE_PEERS: there, a
+            // missing peer is a failure, never a skip.
+            assert!(
+                std::env::var_os("AGS_REQUIRE_PEERS").is_none(),
+                "ACP test peers not installed; run `bash tests/peers/setup.sh`"
+            );
+            eprintln!("SKIPPED: ACP test peers not installed; run `bash tests/peers/setup.sh`");
+            return None;
+        }
+        let mut words: Vec<String> = argv.iter().map(|p| p.display().to_string()).collect();
+        words.extend(flags.iter().map(|f| f.to_string()));
+        Some(shell_words::join(words))
+    }
+}
