@@ -3,9 +3,11 @@
 //! A [`Store`] keeps each conversation as an append-only event log in a
 //! directory of its own (the on-disk format of the mitto client, read and
 //! written without loss). [`Recorder`] writes a session, [`Player`] reads one
-//! back; images and pruning live on the store.
+//! back; images and pruning live on the store. [`acp`] records the agent's
+//! `session/update` notifications as events and replays them.
 #![forbid(unsafe_code)]
 
+pub mod acp;
 pub mod action_buttons;
 pub mod auxiliary;
 pub mod error;
@@ -26,6 +28,7 @@ pub mod search;
 pub mod store;
 pub mod timefmt;
 
+pub use acp::{AcpRecorded, ResumeMethod, ResumePlan, UsageRow, UsageSummary, UsageTotals};
 pub use action_buttons::{ActionButton, ActionButtons, ActionButtonsStore};
 pub use auxiliary::{AuxiliarySession, FollowUp};
 pub use error::{AuxiliaryErrorKind, Error, Result};

@@ -9,6 +9,8 @@ use crate::store::Store;
 /// Plays back one session's events, loaded when the player is opened.
 #[derive(Debug, Clone)]
 pub struct Player {
+    /// The store, for the session's images.
+    pub(crate) store: Store,
     metadata: Metadata,
     events: Vec<Event>,
     skipped: Vec<CorruptLine>,
@@ -21,6 +23,7 @@ impl Player {
         let metadata = store.metadata(session_id)?;
         let read = store.events(session_id, 0)?;
         Ok(Player {
+            store: store.clone(),
             metadata,
             events: read.events,
             skipped: read.skipped,

@@ -1,9 +1,16 @@
 //! The writing API for one session: start or resume it, record events of
 //! every type, end it.
+//!
+//! ACP `session/update` notifications are recorded through
+//! [`Recorder::record_acp_update`] (see [`crate::acp`]); text chunks wait in
+//! the recorder until the message they belong to is complete, so every other
+//! write (any `record_*` call, suspend, end, drop) first writes out the
+//! message in progress and the log keeps the order in which things arrived.
 
 use parking_lot::Mutex;
 use serde_json::Value;
 
+use crate::acp::record::AcpState;
 use crate::error::{Error, Result};
 use crate::event::{
     to_data, types, ErrorData, FileOperationData, ImageRef, PermissionData, PlanData, PlanEntry,
@@ -15,9 +22,11 @@ use crate::store::{CreateOptions, NewEvent, Store};
 use crate::{ids, timefmt};
 
 #[derive(Debug, Default)]
-struct State {
-    started: bool,
+pub(crate) struct State {
+    pub(crate) started: bool,
     prune: PruneLimits,
+    /// ACP updates received and not yet written (a message being streamed).
+    pub(crate) acp: AcpState,
 }
 
 /// Records one session. Thread-safe.
@@ -25,7 +34,7 @@ struct State {
 pub struct Recorder {
     store: Store,
     session_id: String,
-    state: Mutex<State>,
+    pub(crate) state: Mutex<State>,
 }
 
 impl Recorder {
@@ -115,6 +124,7 @@ impl Recorder {
         if !st.started {
             return Err(Error::invalid("recording is not started"));
         }
+        self.append_all(&mut st, Vec::new())?;
         st.started = false;
         Ok(())
     }
@@ -128,7 +138,7 @@ impl Recorder {
         let data = to_data(&SessionEndData {
             reason: reason.to_string(),
         });
-        self.append(&st, types::SESSION_END, data)?;
+        self.append_all(&mut st, vec![NewEvent::new(types::SESSION_END, data)])?;
         self.store.update_metadata(&self.session_id, |m| {
             m.set_str("status", "completed");
             m.set_str("updated_at", &timefmt::now_string());
@@ -145,26 +155,44 @@ impl Recorder {
 
     /// Records an event of any type; returns its seq.
     pub fn record(&self, event_type: &str, data: Value) -> Result<u64> {
+        let mut st = self.started_state()?;
+        let seqs = self.append_all(&mut st, vec![NewEvent::new(event_type, data)])?;
+        Ok(*seqs.last().expect("one seq per event"))
+    }
+
+    /// The state, locked, if recording is on.
+    pub(crate) fn started_state(&self) -> Result<parking_lot::MutexGuard<'_, State>> {
         let st = self.state.lock();
         if !st.started {
             return Err(Error::invalid(
                 "recording is not started: call start() or resume() first",
             ));
         }
-        self.append(&st, event_type, data)
+        Ok(st)
     }
 
-    /// Appends, then prunes when limits are set.
-    fn append(&self, st: &State, event_type: &str, data: Value) -> Result<u64> {
-        let seq = self
-            .store
-            .append_event(&self.session_id, NewEvent::new(event_type, data))?;
+    /// Appends the ACP message in progress (if any) and then `events` in one
+    /// write, then prunes when limits are set; returns the seqs written. The
+    /// message in progress is kept if the write fails.
+    pub(crate) fn append_all(&self, st: &mut State, mut events: Vec<NewEvent>) -> Result<Vec<u64>> {
+        let flushed = st.acp.pending_event();
+        let had_message = flushed.is_some();
+        if let Some(message) = flushed {
+            events.insert(0, message);
+        }
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seqs = self.store.append_events(&self.session_id, events)?;
+        if had_message {
+            st.acp.clear_pending();
+        }
         if st.prune.is_enabled() {
             if let Err(e) = self.store.prune_if_needed(&self.session_id, st.prune) {
                 log::warn!("{}: prune after append failed: {e}", self.session_id);
             }
         }
-        Ok(seq)
+        Ok(seqs)
     }
 
     /// Records a user prompt with optional image references.
@@ -288,5 +316,20 @@ impl Recorder {
                 code,
             }),
         )
+    }
+}
+
+impl Drop for Recorder {
+    /// Writes out the ACP message in progress, if recording is on.
+    fn drop(&mut self) {
+        let mut st = self.state.lock();
+        if st.started {
+            if let Err(e) = self.append_all(&mut st, Vec::new()) {
+                log::warn!(
+                    "{}: the ACP message in progress was not written: {e}",
+                    self.session_id
+                );
+            }
+        }
     }
 }
