@@ -39,8 +39,10 @@
 //! (`update`, `problem`, `params?`) and reported in [`AcpRecorded::warnings`].
 //!
 //! The notification's `sessionId` is kept as the session's `acp_session_id`;
-//! a `session_info_update` title names the session unless the user named it;
-//! the latest `usage_update` figures are kept in the metadata as `usage`.
+//! a `session_info_update` title names the session unless the user named it
+//! (the agent's latest title is kept as `acp_title`, so a name equal to it is
+//! the agent's to change); the latest `usage_update` figures are kept in the
+//! metadata as `usage` (`used`, `size`, `cost?`, `updated_at`).
 //!
 //! [`Recorder::record_acp_update`]: crate::Recorder::record_acp_update
 //! [`Recorder::record_turn_end`]: crate::Recorder::record_turn_end
