@@ -4,7 +4,9 @@
 //! directory of its own (the on-disk format of the mitto client, read and
 //! written without loss). [`Recorder`] writes a session, [`Player`] reads one
 //! back; images and pruning live on the store. [`acp`] records the agent's
-//! `session/update` notifications as events and replays them.
+//! `session/update` notifications as events and replays them. A [`Lock`]
+//! guards a session so that one process at a time drives it; the
+//! process-wide [`runtime`] keeps every held lock's heartbeat.
 #![forbid(unsafe_code)]
 
 pub mod acp;
@@ -19,11 +21,13 @@ pub mod fsutil;
 pub mod ids;
 pub mod image;
 mod jsonfile;
+pub mod lock;
 pub mod metadata;
 pub mod player;
 pub mod prune;
 pub mod queue;
 pub mod recorder;
+pub mod runtime;
 pub mod search;
 pub mod store;
 pub mod timefmt;
@@ -37,10 +41,15 @@ pub use eventlog::{CorruptLine, EventsRead};
 pub use export::ExportFormat;
 pub use follow::{Follow, FollowOptions, FollowStopper};
 pub use image::{ImageFormat, ImageInfo};
+pub use lock::{Lock, LockCheck, LockInfo, LockState, LockStatus};
 pub use metadata::Metadata;
 pub use player::{build_conversation_history, last_agent_message, Player};
 pub use prune::{PruneLimits, PruneResult};
 pub use queue::{MoveDirection, Queue, QueueConfig, QueuedMessage};
 pub use recorder::Recorder;
+pub use runtime::{
+    active_lock_count, cleanup_all_locks, configure, heartbeat_stats, release_locks_on_signals,
+    reset_heartbeat_stats, shutdown, HeartbeatStats, Settings,
+};
 pub use search::{Search, SearchHit, SearchQuery};
 pub use store::{CreateOptions, NewEvent, SessionList, SkippedSession, Store, StoreOptions};

@@ -36,7 +36,7 @@ pub fn fixture_store_copy() -> (tempfile::TempDir, PathBuf) {
 }
 
 /// Runs this test binary again as a child that executes the ignored test
-/// `entry`, with `envs` set; returns the child.
+/// `entry`, with `envs` set; returns the child (stdin and stdout piped).
 pub fn spawn_child(entry: &str, envs: &[(&str, String)]) -> std::process::Child {
     let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
     cmd.args([
@@ -49,6 +49,7 @@ pub fn spawn_child(entry: &str, envs: &[(&str, String)]) -> std::process::Child 
     for (k, v) in envs {
         cmd.env(k, v);
     }
+    cmd.stdin(std::process::Stdio::piped());
     cmd.stdout(std::process::Stdio::piped());
     cmd.spawn().unwrap()
 }
