@@ -6,9 +6,9 @@
 //! holds the settings, the host identity, and one field per background
 //! component, each started lazily by its first user and stopped by
 //! [`shutdown`]; the heartbeat scheduler of held locks is such a component.
-//! The auxiliary session and its title worker keep their own process-wide
-//! state in [`crate::auxiliary`] and stop with [`crate::auxiliary::shutdown`];
-//! a host that uses both calls both at exit.
+//! The auxiliary session and its title worker keep their process-wide state
+//! in [`crate::auxiliary`] (started lazily there); [`shutdown`] stops them
+//! too, so one call at exit stops everything.
 //!
 //! # Heartbeat scheduler
 //! A single thread, named `ags-heartbeat`, refreshes the heartbeat of every
@@ -460,13 +460,16 @@ pub fn reset_heartbeat_stats() {
     }
 }
 
-/// Releases every lock and stops the heartbeat thread. Call it before the
-/// process exits; the runtime starts again if used afterwards.
+/// Stops everything the process-wide runtime owns: releases every lock,
+/// stops the heartbeat thread, and shuts the auxiliary session down (its
+/// title worker first, then the agent). Call it before the process exits;
+/// the runtime starts again if used afterwards.
 pub fn shutdown() {
     if let Some(rt) = RUNTIME.get() {
         rt.release_all();
         rt.stop_scheduler();
     }
+    crate::auxiliary::shutdown();
 }
 
 /// Opt-in for hosts without signal handlers of their own: SIGINT, SIGTERM and
