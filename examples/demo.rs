@@ -88,6 +88,19 @@ fn main() -> agentsession::Result<()> {
         agentsession::build_conversation_history(player.events(), 10)
     );
 
+    // One program drives a session at a time: take its lock and say what it does.
+    let lock = store.try_acquire_lock(&id, "demo")?;
+    lock.set_processing("Agent thinking...")?;
+    let other = Store::open(&base)?;
+    println!(
+        "another program asks: {}",
+        other.check_lock_status(&id)?.message
+    );
+    match other.try_acquire_lock(&id, "web") {
+        Err(e) => println!("another program's try_acquire: {e}"),
+        Ok(_) => println!("another program got the lock (unexpected)"),
+    }
+
     // Messages typed while the agent is busy wait in the session's queue.
     let queue = store.queue(&id)?;
     let first = queue.add(
@@ -131,11 +144,14 @@ fn main() -> agentsession::Result<()> {
         }
         Err(_) => println!("(set AGS_DEMO_AGENT to an ACP agent command to ask it for titles)"),
     }
+    lock.set_idle()?;
     let next = queue.pop()?;
     println!(
         "agent idle again: sending the first queued message {:?}",
         next.message
     );
+    lock.release()?;
+    println!("lock released; locked now: {}", store.is_locked(&id)?);
 
     rec.end("demo_finished")?;
     let meta = store.metadata(&id)?;
