@@ -161,6 +161,14 @@ typedef enum {
 } ags_status;
 
 /**
+ * Follows one session: yields its events as they are appended.
+ *
+ * Thread-safe: `ags_follow_next` calls are serialised; `ags_follow_stop`
+ * may be called from any thread while another waits in `ags_follow_next`.
+ */
+typedef struct ags_follow ags_follow;
+
+/**
  * Plays back one session's events, loaded when the player is opened.
  *
  * Thread-safe: calls on one handle are serialised, so threads sharing a
@@ -177,6 +185,14 @@ typedef struct ags_player ags_player;
 typedef struct ags_recorder ags_recorder;
 
 /**
+ * A search in progress: hits stream out of `ags_search_next`, newest
+ * session first.
+ *
+ * Thread-safe: calls on one handle are serialised.
+ */
+typedef struct ags_search ags_search;
+
+/**
  * A store of sessions under a base directory (one sub-directory per session).
  *
  * Thread-safe: one handle may be used by any number of threads at once, and
@@ -185,6 +201,13 @@ typedef struct ags_recorder ags_recorder;
  * of it alive, so the store handle may be freed before them.
  */
 typedef struct ags_store ags_store;
+
+/**
+ * Called with (sessions scanned, sessions in total) after each session a
+ * search scans, on the thread calling `ags_search_next`. It must not unwind
+ * (no C++ exception may leave it).
+ */
+typedef void (*ags_progress_fn)(size_t done, size_t total, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -196,6 +219,24 @@ extern "C" {
  * `events_json` (a JSON array of events as the read calls return them).
  */
 ags_status ags_build_conversation_history(const char *events_json, size_t max_turns, char **out);
+
+/**
+ * Frees a follower. `NULL` is a no-op.
+ */
+void ags_follow_free(ags_follow *follow);
+
+/**
+ * Waits for the next event and writes it as a JSON object, or NULL in
+ * `*out_json` when following ended (after `session_end`, a stop or the idle
+ * timeout).
+ */
+ags_status ags_follow_next(const ags_follow *follow, char **out_json);
+
+/**
+ * Asks the follower to stop: a waiting or later `ags_follow_next` returns
+ * NULL within one poll interval (a quarter second).
+ */
+ags_status ags_follow_stop(const ags_follow *follow);
 
 /**
  * The agent's reply to the last prompt in `events_json`: its messages after
@@ -447,6 +488,24 @@ ags_status ags_recorder_start(const ags_recorder *recorder,
 ags_status ags_recorder_suspend(const ags_recorder *recorder);
 
 /**
+ * Frees a search. `NULL` is a no-op.
+ */
+void ags_search_free(ags_search *search);
+
+/**
+ * The next hit as a JSON object `{"session_id","seq","type","timestamp",
+ * "field","snippet"}`, or NULL in `*out_json` when the search is done. A
+ * session that cannot be read fails this call; the next call goes on with
+ * the following session.
+ */
+ags_status ags_search_next(const ags_search *search, char **out_json);
+
+/**
+ * Number of sessions the search scans.
+ */
+ags_status ags_search_session_count(const ags_search *search, size_t *out);
+
+/**
  * A fixed, static description of a status code (e.g. `"session not found"`);
  * never NULL, `"unknown status code"` for numbers that are not a status.
  * For the description of the failure itself use `ags_last_error()`.
@@ -561,6 +620,19 @@ ags_status ags_store_exists(const ags_store *store, const char *session_id, bool
 ags_status ags_store_flush(const ags_store *store);
 
 /**
+ * Follows a session: `ags_follow_next` yields its events with
+ * `seq > after_seq`, then each new event as it is appended, until
+ * `session_end`, `ags_follow_stop`, or no event for `idle_timeout_s`
+ * seconds (a negative value waits forever). `*out` receives the handle,
+ * freed with `ags_follow_free`.
+ */
+ags_status ags_store_follow(const ags_store *store,
+                            const char *session_id,
+                            uint64_t after_seq,
+                            double idle_timeout_s,
+                            ags_follow **out);
+
+/**
  * Frees a store handle (writing what batched mode deferred when it is the
  * last user of the store). `NULL` is a no-op.
  */
@@ -662,6 +734,21 @@ ags_status ags_store_save_image(const ags_store *store,
                                 const char *mime_type,
                                 const char *name,
                                 char **out_json);
+
+/**
+ * Starts a search of every session's text. `query_json` is an object:
+ * `{"text": str, "regex"?: bool, "types"?: [str], "status"?: str | [str],
+ * "since"?: RFC 3339, "until"?: RFC 3339, "limit"?: int}`; literal text
+ * matches case-insensitively. `progress` (may be NULL) is called with
+ * `user_data` as sessions are scanned; `user_data` must be usable on every
+ * thread that calls `ags_search_next`. `*out` receives the search, freed
+ * with `ags_search_free`.
+ */
+ags_status ags_store_search(const ags_store *store,
+                            const char *query_json,
+                            ags_progress_fn progress,
+                            void *user_data,
+                            ags_search **out);
 
 /**
  * The directory of a session (it may not exist yet), as a new string.

@@ -110,7 +110,8 @@ run() {
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-valgrind=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=1)
+valgrind=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=1
+    --suppressions=tests/c/valgrind.supp)
 [ -x "$work/bin/hello.static" ] && run "run hello (static)" "$work/bin/hello.static"
 for name in "${programs[@]}"; do
     run "run $name" "$work/bin/$name"

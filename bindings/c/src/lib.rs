@@ -37,14 +37,15 @@ mod error;
 mod handle;
 mod json;
 
-// The header lists items in this order.
 mod images;
+mod insight;
 mod player;
 mod recorder;
 mod store;
 
 pub use error::{ags_last_error, ags_last_warning, ags_status, ags_status_message};
 pub use images::*;
+pub use insight::*;
 pub use player::*;
 pub use recorder::*;
 pub use store::*;
