@@ -31,6 +31,12 @@
 #include <stdint.h>
 
 /**
+ * The default most messages a queue holds (the workspace setting
+ * `max_size`); pass it to `ags_queue_add` to apply the default limit.
+ */
+#define AGS_QUEUE_DEFAULT_MAX_SIZE 10
+
+/**
  * Major version of the library (also the SONAME's number).
  */
 #define AGS_VERSION_MAJOR 0
@@ -161,6 +167,15 @@ typedef enum {
 } ags_status;
 
 /**
+ * The follow-up suggestions of one session, served from a shared memory
+ * cache while `action_buttons.json` is unchanged.
+ *
+ * Thread-safe: any number of threads may use one handle; handles of the
+ * same session in one process share the cache.
+ */
+typedef struct ags_action_buttons ags_action_buttons;
+
+/**
  * Follows one session: yields its events as they are appended.
  *
  * Thread-safe: `ags_follow_next` calls are serialised; `ags_follow_stop`
@@ -175,6 +190,15 @@ typedef struct ags_follow ags_follow;
  * player share its position.
  */
 typedef struct ags_player ags_player;
+
+/**
+ * The message queue of one session.
+ *
+ * Thread-safe: any number of threads may use one handle, and every handle
+ * of the same session, in any thread or process, sees and changes the same
+ * queue; no message is lost or duplicated.
+ */
+typedef struct ags_queue ags_queue;
 
 /**
  * Records one session: start or resume it, record events, end it.
@@ -212,6 +236,55 @@ typedef void (*ags_progress_fn)(size_t done, size_t total, void *user_data);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Removes the suggestions (deletes the file; a missing file is fine).
+ */
+ags_status ags_action_buttons_clear(const ags_action_buttons *buttons);
+
+/**
+ * Deletes the file when the session goes away (the same as `ags_action_buttons_clear`).
+ */
+ags_status ags_action_buttons_delete(const ags_action_buttons *buttons);
+
+/**
+ * Frees an action-buttons handle (the stored suggestions stay). `NULL` is a no-op.
+ */
+void ags_action_buttons_free(ags_action_buttons *buttons);
+
+/**
+ * The stored suggestions as a JSON object
+ * `{"buttons":[{"label","response"}...],"generated_at","for_event_seq"}`
+ * (`"buttons":[]` and `"generated_at":null` when none are stored). A file
+ * that does not parse is `AGS_CORRUPT_DATA`.
+ */
+ags_status ags_action_buttons_get(const ags_action_buttons *buttons, char **out_json);
+
+/**
+ * Whether no suggestion is stored.
+ */
+ags_status ags_action_buttons_is_empty(const ags_action_buttons *buttons, bool *out);
+
+/**
+ * The path of `action_buttons.json`, as a new string.
+ */
+ags_status ags_action_buttons_path(const ags_action_buttons *buttons, char **out);
+
+/**
+ * The session these suggestions belong to, as a new string.
+ */
+ags_status ags_action_buttons_session_id(const ags_action_buttons *buttons, char **out);
+
+/**
+ * Replaces the suggestions: `buttons_json` is an array of
+ * `{"label": str, "response": str}`, generated now for the event
+ * `for_event_seq` (0 = not recorded). `*out_json` (may be NULL) receives
+ * them as stored, in the shape of `ags_action_buttons_get`.
+ */
+ags_status ags_action_buttons_set(const ags_action_buttons *buttons,
+                                  const char *buttons_json,
+                                  uint64_t for_event_seq,
+                                  char **out_json);
 
 /**
  * The conversation as text to re-prime a resumed agent: the last
@@ -329,6 +402,100 @@ ags_status ags_player_seek(const ags_player *player, size_t position);
  * `{"path","line","offset","message"}` (`line` may be null).
  */
 ags_status ags_player_skipped(const ags_player *player, char **out_json);
+
+/**
+ * Appends a message. `image_ids_json` (may be NULL) is an array of image
+ * ids; `client_id` (may be NULL) names the client queueing it; `max_size`
+ * is the most messages the queue may hold (0 = no limit; see
+ * `AGS_QUEUE_DEFAULT_MAX_SIZE`), beyond which the call fails with
+ * `AGS_QUEUE_FULL`. `*out_json` (may be NULL) receives the message as stored:
+ * `{"id","message","image_ids"?,"queued_at","client_id"?,"title"?}`, the id
+ * being `q-<unix seconds>-<8 hex>`.
+ */
+ags_status ags_queue_add(const ags_queue *queue,
+                         const char *message,
+                         const char *image_ids_json,
+                         const char *client_id,
+                         size_t max_size,
+                         char **out_json);
+
+/**
+ * Removes every message (an existing file is kept, with an empty list).
+ */
+ags_status ags_queue_clear(const ags_queue *queue);
+
+/**
+ * Removes `queue.json` (a missing file is fine); also the way to discard a
+ * file that does not parse (every other call fails on it with `AGS_CORRUPT_DATA`).
+ */
+ags_status ags_queue_delete(const ags_queue *queue);
+
+/**
+ * Frees a queue handle (the queue itself stays). `NULL` is a no-op.
+ */
+void ags_queue_free(ags_queue *queue);
+
+/**
+ * One queued message as a JSON object; `AGS_MESSAGE_NOT_FOUND` if it is not queued.
+ */
+ags_status ags_queue_get(const ags_queue *queue, const char *message_id, char **out_json);
+
+/**
+ * Whether no message is queued.
+ */
+ags_status ags_queue_is_empty(const ags_queue *queue, bool *out);
+
+/**
+ * Number of queued messages.
+ */
+ags_status ags_queue_len(const ags_queue *queue, size_t *out);
+
+/**
+ * Every queued message, front first, as a JSON array.
+ */
+ags_status ags_queue_list(const ags_queue *queue, char **out_json);
+
+/**
+ * Swaps a message with its neighbour in `direction` (`"up"`, towards the
+ * front, or `"down"`; anything else is `AGS_INVALID_ARGUMENT`). Moving the
+ * front message up or the last one down changes nothing. `*out_json` (may
+ * be NULL) receives the new order as a JSON array.
+ */
+ags_status ags_queue_move(const ags_queue *queue,
+                          const char *message_id,
+                          const char *direction,
+                          char **out_json);
+
+/**
+ * The path of `queue.json`, as a new string.
+ */
+ags_status ags_queue_path(const ags_queue *queue, char **out);
+
+/**
+ * Removes the front message and writes it to `*out_json`; `AGS_QUEUE_EMPTY`
+ * when there is none.
+ */
+ags_status ags_queue_pop(const ags_queue *queue, char **out_json);
+
+/**
+ * Removes one message; `*out_json` (may be NULL) receives it.
+ * `AGS_MESSAGE_NOT_FOUND` if it is not queued.
+ */
+ags_status ags_queue_remove(const ags_queue *queue, const char *message_id, char **out_json);
+
+/**
+ * The session this queue belongs to, as a new string.
+ */
+ags_status ags_queue_session_id(const ags_queue *queue, char **out);
+
+/**
+ * Sets a message's title (`""` removes it); `*out_json` (may be NULL)
+ * receives the message. `AGS_MESSAGE_NOT_FOUND` if it is not queued.
+ */
+ags_status ags_queue_update_title(const ags_queue *queue,
+                                  const char *message_id,
+                                  const char *title,
+                                  char **out_json);
 
 /**
  * Records `session_end` with `reason` and marks the session completed.
@@ -511,6 +678,16 @@ ags_status ags_search_session_count(const ags_search *search, size_t *out);
  * For the description of the failure itself use `ags_last_error()`.
  */
 const char *ags_status_message(int code);
+
+/**
+ * The follow-up suggestions of a session (the id is checked now; a missing
+ * session is reported by the calls that reach the disk as
+ * `AGS_SESSION_NOT_FOUND`). `*out` receives the handle, freed with
+ * `ags_action_buttons_free`.
+ */
+ags_status ags_store_action_buttons(const ags_store *store,
+                                    const char *session_id,
+                                    ags_action_buttons **out);
 
 /**
  * Appends one event to a session. `data_json` is the event's data (an
@@ -719,6 +896,13 @@ ags_status ags_store_prune_if_needed(const ags_store *store,
                                      size_t max_messages,
                                      uint64_t max_size_bytes,
                                      char **out_json);
+
+/**
+ * The message queue of a session (the id is checked now; a missing session
+ * is reported by each call as `AGS_SESSION_NOT_FOUND`). `*out` receives the
+ * handle, freed with `ags_queue_free`.
+ */
+ags_status ags_store_queue(const ags_store *store, const char *session_id, ags_queue **out);
 
 /**
  * Saves an image of `len` bytes for a session. `mime_type` may be NULL or

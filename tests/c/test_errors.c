@@ -44,6 +44,13 @@ static void null_parameters(ags_store *store) {
     CHECK_STATUS(ags_follow_stop(NULL), AGS_NULL_PARAMETER);
     CHECK_STATUS(ags_last_agent_message(NULL, &s), AGS_NULL_PARAMETER);
     CHECK_STATUS(ags_store_save_image(store, "s", NULL, 1, NULL, NULL, NULL), AGS_NULL_PARAMETER);
+    CHECK_STATUS(ags_store_queue(store, "s", NULL), AGS_NULL_PARAMETER);
+    CHECK_STATUS(ags_queue_len(NULL, &n), AGS_NULL_PARAMETER);
+    CHECK_ERROR_MENTIONS("queue");
+    CHECK_STATUS(ags_queue_add(NULL, "m", NULL, NULL, 0, NULL), AGS_NULL_PARAMETER);
+    CHECK_STATUS(ags_store_action_buttons(NULL, "s", (ags_action_buttons **)&st), AGS_NULL_PARAMETER);
+    CHECK_STATUS(ags_action_buttons_get(NULL, &s), AGS_NULL_PARAMETER);
+    CHECK_ERROR_MENTIONS("buttons");
     CHECK(strcmp(s, "untouched") == 0 && seq == 42 && b && n == 7);
 
     /* Every _free accepts NULL. */
@@ -52,6 +59,8 @@ static void null_parameters(ags_store *store) {
     ags_player_free(NULL);
     ags_search_free(NULL);
     ags_follow_free(NULL);
+    ags_queue_free(NULL);
+    ags_action_buttons_free(NULL);
     ags_string_free(NULL);
 }
 
@@ -173,6 +182,10 @@ static void closed_store(const char *dir) {
     ags_recorder *rec = NULL;
     CHECK_OK(ags_recorder_new(store, "c", &rec));
     CHECK_OK(ags_recorder_resume(rec, NULL));
+    ags_queue *queue = NULL;
+    CHECK_OK(ags_store_queue(store, "c", &queue));
+    ags_action_buttons *ab = NULL;
+    CHECK_OK(ags_store_action_buttons(store, "c", &ab));
     CHECK_OK(ags_store_close(store));
 
     char *out = NULL;
@@ -199,7 +212,16 @@ static void closed_store(const char *dir) {
     CHECK_STATUS(ags_player_open(store, "c", &p), AGS_STORE_CLOSED);
     CHECK_STATUS(ags_store_search(store, "{\"text\":\"x\"}", NULL, NULL, &search), AGS_STORE_CLOSED);
     CHECK_STATUS(ags_store_follow(store, "c", 0, 0, &follow), AGS_STORE_CLOSED);
-    CHECK(out == NULL && seq == 0 && !b && p == NULL && search == NULL && follow == NULL);
+    size_t n = 0;
+    CHECK_STATUS(ags_queue_add(queue, "m", NULL, NULL, 0, &out), AGS_STORE_CLOSED);
+    CHECK_STATUS(ags_queue_len(queue, &n), AGS_STORE_CLOSED);
+    CHECK_STATUS(ags_action_buttons_get(ab, &out), AGS_STORE_CLOSED);
+    CHECK_STATUS(ags_action_buttons_set(ab, "[]", 0, &out), AGS_STORE_CLOSED);
+    ags_queue *q2 = NULL;
+    CHECK_STATUS(ags_store_queue(store, "c", &q2), AGS_STORE_CLOSED);
+    CHECK(out == NULL && seq == 0 && !b && n == 0 && p == NULL && search == NULL && follow == NULL && q2 == NULL);
+    ags_action_buttons_free(ab);
+    ags_queue_free(queue);
     ags_recorder_free(rec);
     ags_store_free(store);
 

@@ -1,5 +1,6 @@
-/* Several threads append to one session, each through its own store
- * handle (and a recorder on it); seqs must come out unique and contiguous.
+/* Several threads append to one session and queue messages in it, each
+ * through its own store, recorder and queue handles: seqs must come out
+ * unique and contiguous, and every queued message must be there once.
  * The last error is per thread. */
 #include <pthread.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 
 #define THREADS 4
 #define EVENTS_PER_THREAD 40
+#define MESSAGES_PER_THREAD 10
 
 struct worker {
     const char *base;
@@ -19,9 +21,11 @@ static void *work(void *arg) {
     struct worker *w = arg;
     ags_store *store = NULL;
     ags_recorder *rec = NULL;
+    ags_queue *queue = NULL;
     CHECK_OK(ags_store_open(w->base, &store));
     CHECK_OK(ags_recorder_new(store, "shared", &rec));
     CHECK_OK(ags_recorder_resume(rec, NULL));
+    CHECK_OK(ags_store_queue(store, "shared", &queue));
     char data[64];
     for (int i = 0; i < EVENTS_PER_THREAD; i++) {
         snprintf(data, sizeof data, "{\"text\":\"t%d-%d\"}", w->index, i);
@@ -30,10 +34,15 @@ static void *work(void *arg) {
         } else {
             CHECK_OK(ags_recorder_record(rec, "agent_message", data, &w->seqs[i]));
         }
+        if (i < MESSAGES_PER_THREAD) {
+            snprintf(data, sizeof data, "m%d-%d", w->index, i);
+            CHECK_OK(ags_queue_add(queue, data, NULL, NULL, 0, NULL));
+        }
     }
     /* An error here is not seen by the other threads. */
     bool b;
     CHECK_STATUS(ags_store_exists(store, "..", &b), AGS_INVALID_ARGUMENT);
+    ags_queue_free(queue);
     ags_recorder_free(rec);
     ags_store_free(store);
     return NULL;
@@ -81,7 +90,30 @@ int main(int argc, char **argv) {
     snprintf(last, sizeof last, "\"event_count\":%d", total);
     CHECK_CONTAINS(meta, last);
     ags_string_free(meta);
+
+    /* Every queued message exactly once, each thread's in its order. */
+    ags_queue *queue = NULL;
+    CHECK_OK(ags_store_queue(store, "shared", &queue));
+    size_t len = 0;
+    CHECK_OK(ags_queue_len(queue, &len));
+    CHECK(len == THREADS * MESSAGES_PER_THREAD);
+    char *list = NULL;
+    CHECK_OK(ags_queue_list(queue, &list));
+    for (int t = 0; t < THREADS; t++) {
+        const char *prev = list;
+        for (int i = 0; i < MESSAGES_PER_THREAD; i++) {
+            char text[32];
+            snprintf(text, sizeof text, "\"m%d-%d\"", t, i);
+            CHECK(count_occurrences(list, text) == 1);
+            const char *at = strstr(list, text);
+            CHECK(at > prev);
+            prev = at;
+        }
+    }
+    ags_string_free(list);
+    ags_queue_free(queue);
     ags_store_free(store);
-    printf("test_threads: %d threads x %d events: ok\n", THREADS, EVENTS_PER_THREAD);
+    printf("test_threads: %d threads x (%d events + %d queued): ok\n", THREADS, EVENTS_PER_THREAD,
+           MESSAGES_PER_THREAD);
     return 0;
 }

@@ -37,16 +37,20 @@ mod error;
 mod handle;
 mod json;
 
+mod action_buttons;
 mod images;
 mod insight;
 mod player;
+mod queue;
 mod recorder;
 mod store;
 
+pub use action_buttons::*;
 pub use error::{ags_last_error, ags_last_warning, ags_status, ags_status_message};
 pub use images::*;
 pub use insight::*;
 pub use player::*;
+pub use queue::*;
 pub use recorder::*;
 pub use store::*;
 
