@@ -29,6 +29,7 @@ step() {
         failed=$((failed + 1))
         echo "FAIL  $name"
         tail -n 60 "$log" | sed 's/^/      /'
+        return 1
     fi
 }
 
