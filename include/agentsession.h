@@ -287,6 +287,87 @@ ags_status ags_action_buttons_set(const ags_action_buttons *buttons,
                                   char **out_json);
 
 /**
+ * Suggested answers to an agent's reply, as a JSON array of
+ * `{"label","value"}` (at most 5; `[]` when the auxiliary agent's answer
+ * holds no readable suggestions).
+ */
+ags_status ags_auxiliary_analyze_follow_up_questions(const char *agent_reply, char **out_json);
+
+/**
+ * The timeout of the title, improvement and follow-up calls, in seconds.
+ */
+ags_status ags_auxiliary_default_timeout(double *out_s);
+
+/**
+ * A title (at most 30 characters) for a queued message, of which the agent
+ * sees at most 500 characters; `""` if the agent gave nothing usable.
+ */
+ags_status ags_auxiliary_generate_queued_message_title(const char *message, char **out);
+
+/**
+ * A title of two or three words (at most 50 characters) for a conversation
+ * starting with `first_message`; `""` if the agent gave nothing usable.
+ */
+ags_status ags_auxiliary_generate_title(const char *first_message, char **out);
+
+/**
+ * A clearer, more specific version of a user's prompt.
+ */
+ags_status ags_auxiliary_improve_prompt(const char *prompt, char **out);
+
+/**
+ * Records the agent command line of the auxiliary session (split like a
+ * shell would, quotes included) and its working directory (`cwd` may be NULL
+ * for the current directory). Starts nothing: the agent starts on the first
+ * request; an agent started with another command or directory is stopped.
+ * If SIGPIPE is at its default action (terminate the process), it is set to
+ * "ignore", so that an agent exiting early cannot kill the host; a host's
+ * own SIGPIPE disposition or handler is left as it is.
+ */
+ags_status ags_auxiliary_initialize(const char *command, const char *cwd);
+
+/**
+ * Whether the auxiliary agent process is running.
+ */
+ags_status ags_auxiliary_is_started(bool *out);
+
+/**
+ * The process id of the running auxiliary agent, or 0 when none runs.
+ */
+ags_status ags_auxiliary_pid(uint32_t *out);
+
+/**
+ * Sends `text` as one turn (starting the agent if needed) and writes the
+ * agent's reply text, trimmed. `timeout_s` (> 0) covers the wait for earlier
+ * requests, the agent's start and the turn; past it the call fails with
+ * `AGS_AUXILIARY_TIMEOUT`. Other failures: `AGS_AUXILIARY_NOT_INITIALIZED`,
+ * `AGS_AUXILIARY_START_FAILED`, `AGS_AUXILIARY_PROTOCOL`, `AGS_AUXILIARY_EXITED`.
+ */
+ags_status ags_auxiliary_prompt(const char *text, double timeout_s, char **out);
+
+/**
+ * Asks the background title worker (started on first use) to give the
+ * queued message `message_id` of `queue` a title through the auxiliary
+ * session. `*out_taken` (may be NULL) tells whether the request was taken;
+ * it is dropped, with a logged warning, when the worker's backlog is full.
+ */
+ags_status ags_auxiliary_request_queued_message_title(const ags_queue *queue,
+                                                      const char *message_id,
+                                                      bool *out_taken);
+
+/**
+ * Sets the timeout (seconds, > 0) of the title, improvement and follow-up
+ * calls; the default is 30.
+ */
+ags_status ags_auxiliary_set_default_timeout(double timeout_s);
+
+/**
+ * Stops the title worker and the agent (waiting for it to exit) and forgets
+ * the command; a request in flight fails. Calling it again is harmless.
+ */
+ags_status ags_auxiliary_shutdown(void);
+
+/**
  * The conversation as text to re-prime a resumed agent: the last
  * `max_turns` turns (0 = all) of user prompt and agent reply found in
  * `events_json` (a JSON array of events as the read calls return them).
@@ -790,6 +871,17 @@ ags_status ags_store_events_last(const ags_store *store,
  * Whether the session exists.
  */
 ags_status ags_store_exists(const ags_store *store, const char *session_id, bool *out);
+
+/**
+ * One session as a document: `format` is `"md"` (or `"markdown"`) for
+ * Markdown, `"html"` for a self-contained HTML page (no script, images
+ * inline). Everything from the session is escaped; corrupt log lines are
+ * left out and named in a note.
+ */
+ags_status ags_store_export(const ags_store *store,
+                            const char *session_id,
+                            const char *format,
+                            char **out);
 
 /**
  * Writes every metadata update batched mode deferred.

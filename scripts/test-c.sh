@@ -109,9 +109,21 @@ run() {
     rm -rf "$scratch"
 }
 
+# The auxiliary-session test talks to the Python ACP test peer when it is set
+# up (bash tests/peers/setup.sh); under the project's test command
+# (AGS_REQUIRE_PEERS=1) a missing peer is a failure.
+if [ -x tests/peers/.venv/bin/python ]; then
+    export AGS_TEST_PEER="$root/tests/peers/.venv/bin/python $root/tests/peers/python/agent.py"
+elif [ -n "${AGS_REQUIRE_PEERS:-}" ]; then
+    echo "ACP test peers not installed: run bash tests/peers/setup.sh" >&2
+    failed=$((failed + 1))
+else
+    echo "note: ACP test peers not installed; the auxiliary test runs without an agent"
+fi
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-valgrind=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=1
+valgrind=(env AGS_TEST_UNDER_VALGRIND=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=1
     --suppressions=tests/c/valgrind.supp)
 [ -x "$work/bin/hello.static" ] && run "run hello (static)" "$work/bin/hello.static"
 for name in "${programs[@]}"; do

@@ -1,9 +1,9 @@
 //! `ags_search` and `ags_follow`: full-text search across sessions and
-//! following a session as it grows.
+//! following a session as it grows; export of a session as a document.
 
 use std::ffi::{c_char, c_void};
 
-use agentsession::{Follow, FollowOptions, FollowStopper, Search, SearchQuery};
+use agentsession::{ExportFormat, Follow, FollowOptions, FollowStopper, Search, SearchQuery};
 use parking_lot::Mutex;
 use serde::Deserialize;
 use serde_json::json;
@@ -267,5 +267,25 @@ pub unsafe extern "C" fn ags_follow_free(follow: *mut ags_follow) {
     ffi_boundary!(on_panic = (), {
         // SAFETY: the crate's contract: NULL or a live follow handle, not used again.
         unsafe { ags_follow::free(follow) }
+    })
+}
+
+/// One session as a document: `format` is `"md"` (or `"markdown"`) for
+/// Markdown, `"html"` for a self-contained HTML page (no script, images
+/// inline). Everything from the session is escaped; corrupt log lines are
+/// left out and named in a note.
+#[no_mangle]
+pub unsafe extern "C" fn ags_store_export(
+    store: *const ags_store,
+    session_id: *const c_char,
+    format: *const c_char,
+    out: *mut *mut c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let store = handle!(store)?;
+        let session_id = string!(session_id)?;
+        let format: ExportFormat = string!(format)?.parse()?;
+        let out = out!(out)?;
+        out.write_string(store.export(session_id, format)?)
     })
 }

@@ -38,6 +38,7 @@ mod handle;
 mod json;
 
 mod action_buttons;
+mod auxiliary;
 mod images;
 mod insight;
 mod player;
@@ -46,6 +47,7 @@ mod recorder;
 mod store;
 
 pub use action_buttons::*;
+pub use auxiliary::*;
 pub use error::{ags_last_error, ags_last_warning, ags_status, ags_status_message};
 pub use images::*;
 pub use insight::*;

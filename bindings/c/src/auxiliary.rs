@@ -1,0 +1,210 @@
+//! The process-wide auxiliary session: a hidden ACP session for utility
+//! prompts (titles, prompt improvement, follow-up suggestions), with its
+//! agent started on the first request.
+//!
+//! Every function is thread-safe; requests are served one at a time.
+//!
+//! The library writes requests to the agent's stdin. A C host usually keeps
+//! SIGPIPE at its default action, which would kill the host when the agent
+//! has exited before reading; so `ags_auxiliary_initialize` sets SIGPIPE to
+//! "ignore" when (and only when) it is at that default, and such a write
+//! fails with EPIPE instead, reported as `AGS_AUXILIARY_EXITED`.
+
+use std::ffi::c_char;
+
+use agentsession::auxiliary;
+
+use crate::args::seconds;
+use crate::error::ags_status;
+use crate::json as out_json;
+use crate::queue::ags_queue;
+
+/// Records the agent command line of the auxiliary session (split like a
+/// shell would, quotes included) and its working directory (`cwd` may be NULL
+/// for the current directory). Starts nothing: the agent starts on the first
+/// request; an agent started with another command or directory is stopped.
+/// If SIGPIPE is at its default action (terminate the process), it is set to
+/// "ignore", so that an agent exiting early cannot kill the host; a host's
+/// own SIGPIPE disposition or handler is left as it is.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_initialize(
+    command: *const c_char,
+    cwd: *const c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let command = string!(command)?;
+        let cwd = opt_string!(cwd)?;
+        auxiliary::initialize(command, cwd.map(std::path::Path::new))?;
+        ignore_sigpipe_if_default();
+        Ok(())
+    })
+}
+
+/// Sets SIGPIPE to "ignore" if it is at its default action (terminate); a
+/// disposition or handler the host chose is left alone.
+fn ignore_sigpipe_if_default() {
+    // SAFETY: `sigaction` with a NULL new action only reads the current
+    // disposition into `current`, a zeroed `struct sigaction` we own.
+    let current = unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) != 0 {
+            return;
+        }
+        current
+    };
+    if current.sa_sigaction != libc::SIG_DFL {
+        return;
+    }
+    // SAFETY: installs the "ignore" disposition, a valid `struct sigaction`
+    // built from zeroes (no flags, empty mask) with the handler SIG_IGN.
+    unsafe {
+        let mut ignore: libc::sigaction = std::mem::zeroed();
+        ignore.sa_sigaction = libc::SIG_IGN;
+        libc::sigaction(libc::SIGPIPE, &ignore, std::ptr::null_mut());
+    }
+}
+
+/// Sets the timeout (seconds, > 0) of the title, improvement and follow-up
+/// calls; the default is 30.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_set_default_timeout(timeout_s: f64) -> ags_status {
+    ffi_boundary!({
+        auxiliary::set_default_timeout(seconds(timeout_s, "timeout_s")?)?;
+        Ok(())
+    })
+}
+
+/// The timeout of the title, improvement and follow-up calls, in seconds.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_default_timeout(out_s: *mut f64) -> ags_status {
+    ffi_boundary!({
+        out!(out_s)?.write(auxiliary::global().default_timeout().as_secs_f64());
+        Ok(())
+    })
+}
+
+/// Sends `text` as one turn (starting the agent if needed) and writes the
+/// agent's reply text, trimmed. `timeout_s` (> 0) covers the wait for earlier
+/// requests, the agent's start and the turn; past it the call fails with
+/// `AGS_AUXILIARY_TIMEOUT`. Other failures: `AGS_AUXILIARY_NOT_INITIALIZED`,
+/// `AGS_AUXILIARY_START_FAILED`, `AGS_AUXILIARY_PROTOCOL`, `AGS_AUXILIARY_EXITED`.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_prompt(
+    text: *const c_char,
+    timeout_s: f64,
+    out: *mut *mut c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let text = string!(text)?;
+        let timeout = seconds(timeout_s, "timeout_s")?;
+        let out = out!(out)?;
+        out.write_string(auxiliary::prompt(text, timeout)?)
+    })
+}
+
+/// A title of two or three words (at most 50 characters) for a conversation
+/// starting with `first_message`; `""` if the agent gave nothing usable.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_generate_title(
+    first_message: *const c_char,
+    out: *mut *mut c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let first_message = string!(first_message)?;
+        let out = out!(out)?;
+        out.write_string(auxiliary::generate_title(first_message)?)
+    })
+}
+
+/// A title (at most 30 characters) for a queued message, of which the agent
+/// sees at most 500 characters; `""` if the agent gave nothing usable.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_generate_queued_message_title(
+    message: *const c_char,
+    out: *mut *mut c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let message = string!(message)?;
+        let out = out!(out)?;
+        out.write_string(auxiliary::generate_queued_message_title(message)?)
+    })
+}
+
+/// A clearer, more specific version of a user's prompt.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_improve_prompt(
+    prompt: *const c_char,
+    out: *mut *mut c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let prompt = string!(prompt)?;
+        let out = out!(out)?;
+        out.write_string(auxiliary::improve_prompt(prompt)?)
+    })
+}
+
+/// Suggested answers to an agent's reply, as a JSON array of
+/// `{"label","value"}` (at most 5; `[]` when the auxiliary agent's answer
+/// holds no readable suggestions).
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_analyze_follow_up_questions(
+    agent_reply: *const c_char,
+    out_json: *mut *mut c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let agent_reply = string!(agent_reply)?;
+        let out = out!(out_json)?;
+        let follow_ups = auxiliary::analyze_follow_up_questions(agent_reply)?;
+        out.write_string(out_json::text(&follow_ups))
+    })
+}
+
+/// Asks the background title worker (started on first use) to give the
+/// queued message `message_id` of `queue` a title through the auxiliary
+/// session. `*out_taken` (may be NULL) tells whether the request was taken;
+/// it is dropped, with a logged warning, when the worker's backlog is full.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_request_queued_message_title(
+    queue: *const ags_queue,
+    message_id: *const c_char,
+    out_taken: *mut bool,
+) -> ags_status {
+    ffi_boundary!({
+        let queue = handle!(queue)?;
+        let message_id = string!(message_id)?;
+        let out = opt_out!(out_taken);
+        let taken = auxiliary::request_queued_message_title(queue, message_id);
+        if let Some(out) = out {
+            out.write(taken);
+        }
+        Ok(())
+    })
+}
+
+/// Whether the auxiliary agent process is running.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_is_started(out: *mut bool) -> ags_status {
+    ffi_boundary!({
+        out!(out)?.write(auxiliary::is_started());
+        Ok(())
+    })
+}
+
+/// The process id of the running auxiliary agent, or 0 when none runs.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_pid(out: *mut u32) -> ags_status {
+    ffi_boundary!({
+        out!(out)?.write(auxiliary::global().pid().unwrap_or(0));
+        Ok(())
+    })
+}
+
+/// Stops the title worker and the agent (waiting for it to exit) and forgets
+/// the command; a request in flight fails. Calling it again is harmless.
+#[no_mangle]
+pub extern "C" fn ags_auxiliary_shutdown() -> ags_status {
+    ffi_boundary!({
+        auxiliary::shutdown();
+        Ok(())
+    })
+}
