@@ -15,3 +15,6 @@ echo "== Rust tests"
 # Tests that need the peers or the browser fail (rather than skip) without them.
 export AGS_REQUIRE_PEERS=1 AGS_REQUIRE_BROWSER=1
 cargo test
+
+echo "== C and C++ tests (plain, ASan+UBSan, valgrind; header drift, exported symbols)"
+bash scripts/test-c.sh
