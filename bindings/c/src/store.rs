@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::args::json;
-use crate::error::{self, ags_status, Failure};
+use crate::error::{self, ags_status};
 use crate::handle::Handle;
 use crate::json::{self as out_json, warn_skipped};
 
@@ -25,12 +25,6 @@ impl Handle for ags_store {
     type Inner = Store;
 }
 
-fn open_into(store: agentsession::Result<Store>, out: *mut *mut ags_store) -> Result<(), Failure> {
-    let out = out!(out)?;
-    out.write(ags_store::into_raw(store?));
-    Ok(())
-}
-
 /// Opens (creating it, mode 0700, if missing) the store at `path`; `*out`
 /// receives the handle, freed with `ags_store_free`. Metadata is rewritten
 /// after every append.
@@ -41,7 +35,9 @@ pub unsafe extern "C" fn ags_store_open(
 ) -> ags_status {
     ffi_boundary!({
         let path = string!(path)?;
-        open_into(Store::open(path), out)
+        let out = out!(out)?;
+        out.write(ags_store::into_raw(Store::open(path)?));
+        Ok(())
     })
 }
 
@@ -55,11 +51,13 @@ pub unsafe extern "C" fn ags_store_open_batched(
 ) -> ags_status {
     ffi_boundary!({
         let path = string!(path)?;
+        let out = out!(out)?;
         let options = StoreOptions {
             batched: true,
             ..StoreOptions::default()
         };
-        open_into(Store::open_with(path, options), out)
+        out.write(ags_store::into_raw(Store::open_with(path, options)?));
+        Ok(())
     })
 }
 
@@ -67,14 +65,22 @@ pub unsafe extern "C" fn ags_store_open_batched(
 /// `$XDG_DATA_HOME/agentsession/sessions` (`~/.local/share/...`).
 #[no_mangle]
 pub unsafe extern "C" fn ags_store_open_default(out: *mut *mut ags_store) -> ags_status {
-    ffi_boundary!({ open_into(Store::open_default(), out) })
+    ffi_boundary!({
+        let out = out!(out)?;
+        out.write(ags_store::into_raw(Store::open_default()?));
+        Ok(())
+    })
 }
 
 /// Opens the mitto client's store: `$MITTO_DIR/sessions`, else its platform
 /// data directory.
 #[no_mangle]
 pub unsafe extern "C" fn ags_store_open_mitto(out: *mut *mut ags_store) -> ags_status {
-    ffi_boundary!({ open_into(Store::open_mitto(), out) })
+    ffi_boundary!({
+        let out = out!(out)?;
+        out.write(ags_store::into_raw(Store::open_mitto()?));
+        Ok(())
+    })
 }
 
 /// The directory `ags_store_open_default` opens, as a new string.
