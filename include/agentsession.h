@@ -227,6 +227,14 @@ typedef struct ags_search ags_search;
 typedef struct ags_store ags_store;
 
 /**
+ * Receives each `session/update` notification of the auxiliary agent (the
+ * whole JSON-RPC message as JSON text, valid during the call), in order, on
+ * the library's thread that reads the agent's output: it should return
+ * quickly and must not unwind.
+ */
+typedef void (*ags_update_observer_fn)(const char *notification_json, void *user_data);
+
+/**
  * Called with (sessions scanned, sessions in total) after each session a
  * search scans, on the thread calling `ags_search_next`. It must not unwind
  * (no C++ exception may leave it).
@@ -362,6 +370,16 @@ ags_status ags_auxiliary_request_queued_message_title(const ags_queue *queue,
 ags_status ags_auxiliary_set_default_timeout(double timeout_s);
 
 /**
+ * Sets (or, with a NULL `observer`, removes) the function that sees every
+ * `session/update` notification of the auxiliary agent, e.g. to record them
+ * with `ags_recorder_record_acp_update`. `user_data` is passed back to it and
+ * must stay valid, and usable from another thread, until the observer is
+ * replaced or removed. All updates of a turn have been delivered when the
+ * turn's call returns.
+ */
+ags_status ags_auxiliary_set_update_observer(ags_update_observer_fn observer, void *user_data);
+
+/**
  * Stops the title worker and the agent (waiting for it to exit) and forgets
  * the command; a request in flight fails. Calling it again is harmless.
  */
@@ -411,6 +429,13 @@ const char *ags_last_error(void);
  * nothing. Valid until the next call on this thread that returns a status.
  */
 const char *ags_last_warning(void);
+
+/**
+ * The session as the `session/update` notifications an agent sends while
+ * answering `session/load`, as a JSON array of whole JSON-RPC notifications
+ * addressed to the stored `acp_session_id` (images read back from the store).
+ */
+ags_status ags_player_acp_updates(const ags_player *player, char **out_json);
 
 /**
  * Every event, as a JSON array.
@@ -471,6 +496,18 @@ ags_status ags_player_position(const ags_player *player, size_t *out);
  * Back to the first event.
  */
 ags_status ags_player_reset(const ags_player *player);
+
+/**
+ * How to continue this session with an agent that answered `initialize`
+ * with `initialize_response_json` (the JSON-RPC response or its `result`):
+ * a JSON object `{"method","params","acp_session_id","working_dir",
+ * "history","reason"}` where `method` is `session/resume`, `session/load`,
+ * or `session/new` (then `history` holds the conversation to put before the
+ * next prompt).
+ */
+ags_status ags_player_resume_plan(const ags_player *player,
+                                  const char *initialize_response_json,
+                                  char **out_json);
 
 /**
  * Moves to `position` (0 to the number of events); beyond is
@@ -616,6 +653,20 @@ ags_status ags_recorder_record(const ags_recorder *recorder,
                                uint64_t *out_seq);
 
 /**
+ * Records one ACP `session/update` notification the agent sent (the whole
+ * JSON-RPC message or its `params`, as JSON text). Text chunks wait in the
+ * recorder until their message is complete (anything else recorded, a turn
+ * end, suspend, end or free writes it). `*out_json` (may be NULL) receives
+ * `{"seqs":[...],"warnings":[...]}`: the seqs written by this call and the
+ * problems found in what the agent sent (the data is kept all the same);
+ * warnings are also given by `ags_last_warning()`. Not JSON, or not a
+ * `session/update`, is `AGS_INVALID_ARGUMENT`.
+ */
+ags_status ags_recorder_record_acp_update(const ags_recorder *recorder,
+                                          const char *notification_json,
+                                          char **out_json);
+
+/**
  * Records reply text of the agent.
  */
 ags_status ags_recorder_record_agent_message(const ags_recorder *recorder,
@@ -693,6 +744,15 @@ ags_status ags_recorder_record_tool_call_update(const ags_recorder *recorder,
                                                 uint64_t *out_seq);
 
 /**
+ * Ends a prompt turn: writes the message in progress and a `turn_end` event
+ * with the agent's `stop_reason` (`end_turn`, `cancelled`...). `*out_seqs_json`
+ * (may be NULL) receives the seqs written, as a JSON array.
+ */
+ags_status ags_recorder_record_turn_end(const ags_recorder *recorder,
+                                        const char *stop_reason,
+                                        char **out_seqs_json);
+
+/**
  * Records a user prompt. `images_json` (may be NULL) is an array of
  * `{"id": str, "name"?: str, "mime_type": str}` image references.
  */
@@ -734,6 +794,15 @@ ags_status ags_recorder_start(const ags_recorder *recorder,
  * Stops recording without ending the session (it can be resumed).
  */
 ags_status ags_recorder_suspend(const ags_recorder *recorder);
+
+/**
+ * `ags_player_resume_plan` for a session given as its metadata object and
+ * its events (JSON, as the read calls return them).
+ */
+ags_status ags_resume_plan(const char *metadata_json,
+                           const char *events_json,
+                           const char *initialize_response_json,
+                           char **out_json);
 
 /**
  * Frees a search. `NULL` is a no-op.
@@ -1041,6 +1110,21 @@ ags_status ags_store_update_metadata(const ags_store *store,
                                      const char *session_id,
                                      const char *fields_json,
                                      char **out_json);
+
+/**
+ * The usage the agent reported in a session, as a JSON object
+ * `{"session_id","agent","updates","used","size","peak_used","cost",
+ * "first_at","last_at"}` (`cost` maps each currency to the amount spent).
+ */
+ags_status ags_store_usage(const ags_store *store, const char *session_id, char **out_json);
+
+/**
+ * The usage of all sessions as a JSON object `{"total","by_day","by_agent",
+ * "sessions"}`: rows `{"key","sessions","updates","peak_tokens","cost"}` for
+ * all sessions, per day and per agent, and each session's usage as
+ * `ags_store_usage` gives it.
+ */
+ags_status ags_store_usage_summary(const ags_store *store, char **out_json);
 
 /**
  * Frees a string returned by this library. `NULL` is a no-op.

@@ -344,6 +344,21 @@ public:
         });
     }
 
+    /// One session as "md" (Markdown) or "html".
+    std::string export_session(const std::string &id, const std::string &format) const {
+        return detail::string_out([&](char **out) {
+            return ags_store_export(handle(), id.c_str(), format.c_str(), out);
+        });
+    }
+    /// The usage the agent reported in a session, as JSON.
+    std::string usage(const std::string &id) const {
+        return detail::string_out([&](char **out) { return ags_store_usage(handle(), id.c_str(), out); });
+    }
+    /// The usage of all sessions (total, by day, by agent, per session), as JSON.
+    std::string usage_summary() const {
+        return detail::string_out([&](char **out) { return ags_store_usage_summary(handle(), out); });
+    }
+
     /// The message queue of a session.
     Queue queue(const std::string &id) const;
     /// The follow-up suggestions of a session.
@@ -487,6 +502,20 @@ public:
         });
     }
 
+    /// Records one ACP session/update notification (JSON text); returns
+    /// {"seqs":[...],"warnings":[...]}.
+    std::string record_acp_update(const std::string &notification_json) const {
+        return detail::string_out([&](char **out) {
+            return ags_recorder_record_acp_update(handle(), notification_json.c_str(), out);
+        });
+    }
+    /// Ends a prompt turn with the agent's stop reason; returns the seqs written as JSON.
+    std::string record_turn_end(const std::string &stop_reason) const {
+        return detail::string_out([&](char **out) {
+            return ags_recorder_record_turn_end(handle(), stop_reason.c_str(), out);
+        });
+    }
+
 private:
     template <class Call> static std::uint64_t seq(Call &&call) {
         return detail::value_out<std::uint64_t>(std::forward<Call>(call));
@@ -545,6 +574,17 @@ public:
         return detail::string_out([&](char **out) { return ags_player_skipped(handle(), out); });
     }
 
+    /// The session as session/update notifications (a JSON array).
+    std::string acp_updates() const {
+        return detail::string_out([&](char **out) { return ags_player_acp_updates(handle(), out); });
+    }
+    /// How to continue the session with an agent that answered initialize so.
+    std::string resume_plan(const std::string &initialize_response_json) const {
+        return detail::string_out([&](char **out) {
+            return ags_player_resume_plan(handle(), initialize_response_json.c_str(), out);
+        });
+    }
+
 private:
     std::optional<std::string> optional_event(ags_status (*call)(const ags_player *, char **)) const {
         char *out = nullptr;
@@ -565,6 +605,15 @@ inline std::string build_conversation_history(const std::string &events_json, st
 inline std::string last_agent_message(const std::string &events_json) {
     return detail::string_out(
         [&](char **out) { return ags_last_agent_message(events_json.c_str(), out); });
+}
+
+/// How to continue a session given as metadata and events JSON.
+inline std::string resume_plan(const std::string &metadata_json, const std::string &events_json,
+                               const std::string &initialize_response_json) {
+    return detail::string_out([&](char **out) {
+        return ags_resume_plan(metadata_json.c_str(), events_json.c_str(),
+                               initialize_response_json.c_str(), out);
+    });
 }
 
 /// The message queue of one session (ags_queue).
@@ -781,6 +830,55 @@ inline Follow Store::follow(const std::string &id, std::uint64_t after_seq, doub
         return ags_store_follow(handle(), id.c_str(), after_seq, idle_timeout_s, out);
     }));
 }
+
+/// The process-wide auxiliary session (ags_auxiliary_*).
+namespace auxiliary {
+
+/// Records the agent command line and working directory (nullopt: current).
+inline void initialize(const std::string &command, const std::optional<std::string> &cwd = std::nullopt) {
+    detail::check(ags_auxiliary_initialize(command.c_str(), detail::c_str(cwd)));
+}
+/// Sets the timeout (seconds) of the utilities.
+inline void set_default_timeout(double seconds) { detail::check(ags_auxiliary_set_default_timeout(seconds)); }
+/// The timeout (seconds) of the utilities.
+inline double default_timeout() { return detail::value_out<double>(ags_auxiliary_default_timeout); }
+/// Sends one prompt; returns the agent's reply.
+inline std::string prompt(const std::string &text, double timeout_s = 30.0) {
+    return detail::string_out([&](char **out) { return ags_auxiliary_prompt(text.c_str(), timeout_s, out); });
+}
+/// A conversation title for a first message.
+inline std::string generate_title(const std::string &first_message) {
+    return detail::string_out(
+        [&](char **out) { return ags_auxiliary_generate_title(first_message.c_str(), out); });
+}
+/// A title for a queued message.
+inline std::string generate_queued_message_title(const std::string &message) {
+    return detail::string_out(
+        [&](char **out) { return ags_auxiliary_generate_queued_message_title(message.c_str(), out); });
+}
+/// A clearer version of a prompt.
+inline std::string improve_prompt(const std::string &prompt) {
+    return detail::string_out([&](char **out) { return ags_auxiliary_improve_prompt(prompt.c_str(), out); });
+}
+/// Suggested answers to an agent's reply, as a JSON array of {"label","value"}.
+inline std::string analyze_follow_up_questions(const std::string &agent_reply) {
+    return detail::string_out(
+        [&](char **out) { return ags_auxiliary_analyze_follow_up_questions(agent_reply.c_str(), out); });
+}
+/// Asks the background worker to title a queued message; whether it was taken.
+inline bool request_queued_message_title(const Queue &queue, const std::string &message_id) {
+    return detail::value_out<bool>([&](bool *out) {
+        return ags_auxiliary_request_queued_message_title(queue.handle(), message_id.c_str(), out);
+    });
+}
+/// Whether the agent process is running.
+inline bool is_started() { return detail::value_out<bool>(ags_auxiliary_is_started); }
+/// The agent's process id (0 when none runs).
+inline std::uint32_t pid() { return detail::value_out<std::uint32_t>(ags_auxiliary_pid); }
+/// Stops the worker and the agent and forgets the command.
+inline void shutdown() { detail::check(ags_auxiliary_shutdown()); }
+
+}  // namespace auxiliary
 
 }  // namespace agentsession
 

@@ -4,6 +4,7 @@
  * titles, a crash and shutdown. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
@@ -84,13 +85,33 @@ static void sleep_ms(long ms) {
     nanosleep(&t, NULL);
 }
 
+/* What the update observer saw (it runs on the library's reader thread). */
+struct seen {
+    pthread_mutex_t lock;
+    int chunks;
+};
+
+static void observe(const char *notification_json, void *user_data) {
+    struct seen *seen = user_data;
+    pthread_mutex_lock(&seen->lock);
+    if (strstr(notification_json, "\"sessionUpdate\":\"agent_message_chunk\"") != NULL) seen->chunks++;
+    pthread_mutex_unlock(&seen->lock);
+}
+
 static void with_agent(const char *peer, const char *dir) {
     CHECK_OK(ags_auxiliary_initialize(peer, dir));
+    struct seen seen = {PTHREAD_MUTEX_INITIALIZER, 0};
+    CHECK_OK(ags_auxiliary_set_update_observer(observe, &seen));
     CHECK_OK(ags_auxiliary_set_default_timeout(20));
     char *out = NULL;
     CHECK_OK(ags_auxiliary_prompt("@@reply:hello from the peer@@", 20, &out));
     CHECK(strcmp(out, "hello from the peer") == 0);
     ags_string_free(out);
+    /* The peer sends every reply as at least two chunks, all seen by now. */
+    pthread_mutex_lock(&seen.lock);
+    CHECK(seen.chunks >= 2);
+    pthread_mutex_unlock(&seen.lock);
+    CHECK_OK(ags_auxiliary_set_update_observer(NULL, NULL));
     bool started = false;
     uint32_t pid = 0;
     CHECK_OK(ags_auxiliary_is_started(&started));

@@ -254,6 +254,52 @@ static void search_and_follow(const std::string &base) {
     CHECK(!waiting.next().has_value());
 }
 
+static void acp_and_auxiliary(const std::string &base) {
+    ags::Store store = ags::Store::open(base);
+    ags::Recorder rec(store, "acp");
+    rec.start("agent", "/work");
+    rec.record_user_prompt("Hi");
+    std::string note = R"({"sessionId":"a-1","update":{"sessionUpdate":"agent_message_chunk",)"
+                       R"("content":{"type":"text","text":"Hello"}}})";
+    CHECK(rec.record_acp_update(note) == R"({"seqs":[],"warnings":[]})");
+    CHECK(rec.record_turn_end("end_turn") == "[3,4]");
+    expect_error(AGS_INVALID_ARGUMENT, [&] { rec.record_acp_update("[]"); });
+    store.append_event("acp", "usage", R"({"used":5,"size":10})");
+    CHECK(contains(store.usage("acp"), R"("used":5)"));
+    CHECK(contains(store.usage_summary(), R"("sessions":1)"));
+    CHECK(contains(store.export_session("acp", "md"), "Hello"));
+    CHECK(contains(store.export_session("acp", "html"), "<html"));
+    expect_error(AGS_INVALID_ARGUMENT, [&] { store.export_session("acp", "pdf"); });
+
+    ags::Player player(store, "acp");
+    CHECK(contains(player.acp_updates(), R"("sessionUpdate":"agent_message_chunk")"));
+    std::string init = R"({"protocolVersion":1,"agentCapabilities":{"loadSession":true}})";
+    CHECK(contains(player.resume_plan(init), R"("method":"session/load")"));
+    CHECK(contains(ags::resume_plan(player.metadata(), player.events(), R"({"protocolVersion":1})"),
+                   R"("method":"session/new")"));
+
+    expect_error(AGS_AUXILIARY_NOT_INITIALIZED, [] { ags::auxiliary::prompt("hi", 5); });
+    CHECK(ags::auxiliary::default_timeout() == 30.0);
+    CHECK(!ags::auxiliary::is_started() && ags::auxiliary::pid() == 0);
+    expect_error(AGS_INVALID_ARGUMENT, [] { ags::auxiliary::initialize(""); });
+    const char *peer = std::getenv("AGS_TEST_PEER");
+    if (peer != nullptr && *peer != '\0') {
+        ags::auxiliary::initialize(peer, base);
+        ags::auxiliary::set_default_timeout(20);
+        CHECK(ags::auxiliary::prompt("@@reply:from C++@@", 20) == "from C++");
+        CHECK(ags::auxiliary::is_started() && ags::auxiliary::pid() > 0);
+        CHECK(ags::auxiliary::improve_prompt("@@reply:Better.@@") == "Better.");
+        CHECK(ags::auxiliary::generate_queued_message_title("@@reply:Short@@") == "Short");
+        CHECK(!ags::auxiliary::generate_title("Title: \"fix the parser\"").empty());
+        CHECK(ags::auxiliary::analyze_follow_up_questions("@@reply:[]@@") == "[]");
+        store.create(R"({"session_id":"q","acp_server":"a","working_dir":"/w"})");
+        ags::Queue queue = store.queue("q");
+        CHECK(ags::auxiliary::request_queued_message_title(queue, json_id(queue.add("@@reply:T@@"))));
+        ags::auxiliary::shutdown();
+        CHECK(!ags::auxiliary::is_started());
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
@@ -265,6 +311,7 @@ int main(int argc, char **argv) {
     recorder_player(dir + "/rec");
     queue_and_buttons(dir + "/queue");
     search_and_follow(dir + "/insight");
+    acp_and_auxiliary(dir + "/acp");
     std::printf("test_wrapper: ok\n");
     return 0;
 }

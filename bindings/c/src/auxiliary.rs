@@ -10,7 +10,8 @@
 //! "ignore" when (and only when) it is at that default, and such a write
 //! fails with EPIPE instead, reported as `AGS_AUXILIARY_EXITED`.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void, CString};
+use std::sync::Arc;
 
 use agentsession::auxiliary;
 
@@ -205,6 +206,64 @@ pub unsafe extern "C" fn ags_auxiliary_pid(out: *mut u32) -> ags_status {
 pub extern "C" fn ags_auxiliary_shutdown() -> ags_status {
     ffi_boundary!({
         auxiliary::shutdown();
+        Ok(())
+    })
+}
+
+/// Receives each `session/update` notification of the auxiliary agent (the
+/// whole JSON-RPC message as JSON text, valid during the call), in order, on
+/// the library's thread that reads the agent's output: it should return
+/// quickly and must not unwind.
+pub type ags_update_observer_fn =
+    Option<unsafe extern "C" fn(notification_json: *const c_char, user_data: *mut c_void)>;
+
+/// The host's observer and its `user_data`.
+struct Observer {
+    callback: unsafe extern "C" fn(*const c_char, *mut c_void),
+    user_data: *mut c_void,
+}
+
+// SAFETY: `ags_auxiliary_set_update_observer` documents that the callback
+// and `user_data` must be usable from the library's reader thread, and
+// that the callback may be called from there while other threads call in.
+unsafe impl Send for Observer {}
+// SAFETY: as above; the library only reads the two pointers.
+unsafe impl Sync for Observer {}
+
+impl Observer {
+    /// Hands one notification to the host's callback.
+    fn deliver(&self, notification: &serde_json::Value) {
+        // JSON text never holds a raw NUL (it is escaped as \u0000).
+        let Ok(text) = CString::new(out_json::text(notification)) else {
+            return;
+        };
+        // SAFETY: the host gave this callback and pointer for exactly this
+        // use; see `ags_update_observer_fn`.
+        unsafe { (self.callback)(text.as_ptr(), self.user_data) }
+    }
+}
+
+/// Sets (or, with a NULL `observer`, removes) the function that sees every
+/// `session/update` notification of the auxiliary agent, e.g. to record them
+/// with `ags_recorder_record_acp_update`. `user_data` is passed back to it and
+/// must stay valid, and usable from another thread, until the observer is
+/// replaced or removed. All updates of a turn have been delivered when the
+/// turn's call returns.
+#[no_mangle]
+pub unsafe extern "C" fn ags_auxiliary_set_update_observer(
+    observer: ags_update_observer_fn,
+    user_data: *mut c_void,
+) -> ags_status {
+    ffi_boundary!({
+        let observer = observer.map(|callback| {
+            let host = Observer {
+                callback,
+                user_data,
+            };
+            let f: auxiliary::UpdateObserver = Arc::new(move |n| host.deliver(n));
+            f
+        });
+        auxiliary::global().set_update_observer(observer);
         Ok(())
     })
 }

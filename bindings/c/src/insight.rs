@@ -32,13 +32,25 @@ impl Handle for ags_search {
 pub type ags_progress_fn =
     Option<unsafe extern "C" fn(done: usize, total: usize, user_data: *mut c_void)>;
 
-/// The host's `user_data` pointer, handed back to its callback.
-struct UserData(*mut c_void);
+/// The host's progress callback with its `user_data`.
+struct Progress {
+    callback: unsafe extern "C" fn(usize, usize, *mut c_void),
+    user_data: *mut c_void,
+}
 
 // SAFETY: the pointer is only handed back to the host's callback, on threads
 // the host itself calls the library from; `ags_store_search` documents that
 // the host must make `user_data` usable there.
-unsafe impl Send for UserData {}
+unsafe impl Send for Progress {}
+
+impl Progress {
+    /// Reports (sessions scanned, sessions in total).
+    fn report(&self, done: usize, total: usize) {
+        // SAFETY: the host gave this callback and pointer for exactly this
+        // use; see `ags_progress_fn`.
+        unsafe { (self.callback)(done, total, self.user_data) }
+    }
+}
 
 /// One status or a list of them.
 #[derive(Deserialize)]
@@ -109,14 +121,11 @@ pub unsafe extern "C" fn ags_store_search(
         };
         let mut search = store.search(query)?;
         if let Some(callback) = progress {
-            let data = UserData(user_data);
-            search = search.with_progress(move |done, total| {
-                // Capture the whole wrapper, not its pointer field, so the closure is Send.
-                let data = &data;
-                // SAFETY: the host gave this callback and pointer for exactly
-                // this use; see `ags_progress_fn`.
-                unsafe { callback(done, total, data.0) }
-            });
+            let progress = Progress {
+                callback,
+                user_data,
+            };
+            search = search.with_progress(move |done, total| progress.report(done, total));
         }
         out.write(ags_search::into_raw(Mutex::new(search)));
         Ok(())

@@ -37,6 +37,7 @@ mod error;
 mod handle;
 mod json;
 
+mod acp;
 mod action_buttons;
 mod auxiliary;
 mod images;
@@ -46,6 +47,7 @@ mod queue;
 mod recorder;
 mod store;
 
+pub use acp::*;
 pub use action_buttons::*;
 pub use auxiliary::*;
 pub use error::{ags_last_error, ags_last_warning, ags_status, ags_status_message};

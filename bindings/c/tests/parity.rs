@@ -24,11 +24,13 @@ const TYPES: [&str; 11] = [
     "TitleWorker",
 ];
 
-/// Modules whose top-level `pub fn`s are operations: (file under src/, module name).
-const MODULES: [(&str, &str); 3] = [
+/// Modules whose top-level `pub fn`s are operations: (file, or directory
+/// ending in `/`, under src/; module name).
+const MODULES: [(&str, &str); 4] = [
     ("player.rs", "player"),
     ("runtime.rs", "runtime"),
     ("auxiliary/mod.rs", "auxiliary"),
+    ("acp/", "acp"),
 ];
 
 #[derive(Deserialize)]
@@ -104,7 +106,10 @@ fn core_operations() -> BTreeSet<String> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let module = MODULES.iter().find(|(f, _)| *f == rel).map(|(_, m)| *m);
+        let module = MODULES
+            .iter()
+            .find(|(f, _)| *f == rel || (f.ends_with('/') && rel.starts_with(f)))
+            .map(|(_, m)| *m);
         let mut current: Option<&str> = None;
         let text = fs::read_to_string(&file).unwrap();
         for line in text.lines() {
