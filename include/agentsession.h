@@ -184,6 +184,14 @@ typedef struct ags_action_buttons ags_action_buttons;
 typedef struct ags_follow ags_follow;
 
 /**
+ * A held session lock, kept fresh by the runtime's heartbeat while it lives;
+ * `ags_lock_free` releases it.
+ *
+ * Thread-safe: any number of threads may use one handle.
+ */
+typedef struct ags_lock ags_lock;
+
+/**
  * Plays back one session's events, loaded when the player is opened.
  *
  * Thread-safe: calls on one handle are serialised, so threads sharing a
@@ -233,6 +241,14 @@ typedef struct ags_store ags_store;
  * quickly and must not unwind.
  */
 typedef void (*ags_update_observer_fn)(const char *notification_json, void *user_data);
+
+/**
+ * Called once when a lock is found stolen, with the session id (valid
+ * during the call) and the `user_data` given to `ags_lock_on_stolen`, on
+ * whichever thread finds it (often the heartbeat thread): it should return
+ * quickly and must not unwind.
+ */
+typedef void (*ags_stolen_fn)(const char *session_id, void *user_data);
 
 /**
  * Called with (sessions scanned, sessions in total) after each session a
@@ -293,6 +309,11 @@ ags_status ags_action_buttons_set(const ags_action_buttons *buttons,
                                   const char *buttons_json,
                                   uint64_t for_event_seq,
                                   char **out_json);
+
+/**
+ * How many locks this process holds.
+ */
+ags_status ags_active_lock_count(size_t *out);
 
 /**
  * Suggested answers to an agent's reply, as a JSON array of
@@ -393,6 +414,21 @@ ags_status ags_auxiliary_shutdown(void);
 ags_status ags_build_conversation_history(const char *events_json, size_t max_turns, char **out);
 
 /**
+ * Releases every lock this process holds (their handles become invalid;
+ * freeing them afterwards does nothing more); `*out_released` (may be NULL)
+ * receives how many were released.
+ */
+ags_status ags_cleanup_all_locks(size_t *out_released);
+
+/**
+ * Sets the heartbeat interval and stale timeout (seconds) for the whole
+ * process: the interval must be within 0.01..=3600, the stale timeout at
+ * least twice the interval and at most 7 days (`AGS_INVALID_ARGUMENT`
+ * otherwise). The defaults are 10 and 60.
+ */
+ags_status ags_configure(double heartbeat_interval_s, double stale_timeout_s);
+
+/**
  * Frees a follower. `NULL` is a no-op.
  */
 void ags_follow_free(ags_follow *follow);
@@ -409,6 +445,13 @@ ags_status ags_follow_next(const ags_follow *follow, char **out_json);
  * NULL within one poll interval (a quarter second).
  */
 ags_status ags_follow_stop(const ags_follow *follow);
+
+/**
+ * Heartbeat counters and recent lateness as a JSON object
+ * `{"heartbeats","stolen","failures","lateness_p50_s","lateness_p99_s",
+ * "lateness_max_s"}` (lateness in seconds).
+ */
+ags_status ags_heartbeat_stats(char **out_json);
 
 /**
  * The agent's reply to the last prompt in `events_json`: its messages after
@@ -429,6 +472,63 @@ const char *ags_last_error(void);
  * nothing. Valid until the next call on this thread that returns a status.
  */
 const char *ags_last_warning(void);
+
+/**
+ * Releases the lock (if still held) and frees the handle. `NULL` is a no-op.
+ */
+void ags_lock_free(ags_lock *lock);
+
+/**
+ * The lock file's content as this handle last wrote it, as a JSON object
+ * (see `ags_store_lock_info`).
+ */
+ags_status ags_lock_info(const ags_lock *lock, char **out_json);
+
+/**
+ * The random id of this acquisition (as the lock file has it), as a new string.
+ */
+ags_status ags_lock_instance_id(const ags_lock *lock, char **out);
+
+/**
+ * Whether this handle still owns the lock (not released, not stolen).
+ * Reads the lock file; finding it stolen runs the stolen callback.
+ */
+ags_status ags_lock_is_valid(const ags_lock *lock, bool *out);
+
+/**
+ * Sets the function run once when the lock is found stolen (at once if it
+ * already is), replacing an earlier one; NULL removes it. `user_data` is
+ * passed back to it and must stay valid, and usable from any thread, until
+ * the callback ran or the lock is freed.
+ */
+ags_status ags_lock_on_stolen(const ags_lock *lock, ags_stolen_fn callback, void *user_data);
+
+/**
+ * Releases the lock: removes the file if it is still this handle's.
+ * Releasing again, or after the lock was stolen, does nothing.
+ */
+ags_status ags_lock_release(const ags_lock *lock);
+
+/**
+ * The locked session's id, as a new string.
+ */
+ags_status ags_lock_session_id(const ags_lock *lock, char **out);
+
+/**
+ * Marks the session as idle (another client may then force the lock).
+ */
+ags_status ags_lock_set_idle(const ags_lock *lock);
+
+/**
+ * Marks the session as processing a prompt, with a detail for other
+ * clients; `AGS_LOCK_NOT_HELD` if the lock was released or stolen.
+ */
+ags_status ags_lock_set_processing(const ags_lock *lock, const char *message);
+
+/**
+ * Marks the session as waiting for a permission answer, with a detail.
+ */
+ags_status ags_lock_set_waiting_permission(const ags_lock *lock, const char *message);
 
 /**
  * The session as the `session/update` notifications an agent sends while
@@ -796,6 +896,21 @@ ags_status ags_recorder_start(const ags_recorder *recorder,
 ags_status ags_recorder_suspend(const ags_recorder *recorder);
 
 /**
+ * Opt-in for hosts without signal handlers of their own: SIGINT, SIGTERM
+ * and SIGHUP, where their disposition is still the default, release every
+ * held lock and then end the process as the default action would; signals
+ * the host catches or ignores are left alone. `*out_json` (may be NULL)
+ * receives the signal numbers now handled, as a JSON array. Calling it
+ * again gives the same list.
+ */
+ags_status ags_release_locks_on_signals(char **out_json);
+
+/**
+ * Clears the heartbeat counters and lateness samples, to measure from now.
+ */
+ags_status ags_reset_heartbeat_stats(void);
+
+/**
  * `ags_player_resume_plan` for a session given as its metadata object and
  * its events (JSON, as the read calls return them).
  */
@@ -821,6 +936,19 @@ ags_status ags_search_next(const ags_search *search, char **out_json);
  * Number of sessions the search scans.
  */
 ags_status ags_search_session_count(const ags_search *search, size_t *out);
+
+/**
+ * The current heartbeat interval and stale timeout, in seconds (either
+ * out-parameter may be NULL).
+ */
+ags_status ags_settings(double *out_heartbeat_interval_s, double *out_stale_timeout_s);
+
+/**
+ * Stops everything the process-wide runtime owns: releases every lock,
+ * stops the heartbeat thread and shuts the auxiliary session down. Call it
+ * before the process exits; the runtime starts again if used afterwards.
+ */
+ags_status ags_shutdown(void);
 
 /**
  * A fixed, static description of a status code (e.g. `"session not found"`);
@@ -866,6 +994,18 @@ ags_status ags_store_append_events(const ags_store *store,
  * The store's base directory, as a new string.
  */
 ags_status ags_store_base_dir(const ags_store *store, char **out);
+
+/**
+ * Where the session's lock stands, as a JSON object `{"state","can_resume",
+ * "can_force","can_interrupt","holder","message"}`: `state` is one of
+ * `unlocked`, `dead`, `stale`, `corrupt`, `idle`, `processing`,
+ * `waiting_for_permission`, `other_status`; the `can_*` flags say what each
+ * acquisition would do; `holder` is the lock file's content (or null);
+ * `message` explains it in a sentence for the user.
+ */
+ags_status ags_store_check_lock_status(const ags_store *store,
+                                       const char *session_id,
+                                       char **out_json);
 
 /**
  * Removes images older than `max_age_s` seconds from sessions not updated
@@ -971,6 +1111,24 @@ ags_status ags_store_follow(const ags_store *store,
                             ags_follow **out);
 
 /**
+ * Like `ags_store_try_acquire_lock`, but also takes the lock from an idle
+ * live holder; refuses with `AGS_SESSION_PROCESSING` or
+ * `AGS_WAITING_FOR_PERMISSION` while the holder is busy.
+ */
+ags_status ags_store_force_acquire_lock(const ags_store *store,
+                                        const char *session_id,
+                                        const char *client_type,
+                                        ags_lock **out);
+
+/**
+ * Takes the lock whatever the holder is doing (ask the user first).
+ */
+ags_status ags_store_force_interrupt_lock(const ags_store *store,
+                                          const char *session_id,
+                                          const char *client_type,
+                                          ags_lock **out);
+
+/**
  * Frees a store handle (writing what batched mode deferred when it is the
  * last user of the store). `NULL` is a no-op.
  */
@@ -995,6 +1153,11 @@ ags_status ags_store_is_batched(const ags_store *store, bool *out);
 ags_status ags_store_is_closed(const ags_store *store, bool *out);
 
 /**
+ * Whether a live holder (not dead, not stale) has the session.
+ */
+ags_status ags_store_is_locked(const ags_store *store, const char *session_id, bool *out);
+
+/**
  * The metadata of every session, sorted by id, as a JSON array. Sessions
  * whose metadata cannot be read are left out and described by
  * `ags_last_warning()`.
@@ -1006,6 +1169,14 @@ ags_status ags_store_list(const ags_store *store, char **out_json);
  * `{"id","name","mime_type","size","created_at"}`.
  */
 ags_status ags_store_list_images(const ags_store *store, const char *session_id, char **out_json);
+
+/**
+ * The session's `.lock` as written (even if stale) as a JSON object
+ * `{"pid","hostname","instance_id","client_type","started_at","heartbeat",
+ * "last_activity","status","status_message"?}`, or `null` when there is
+ * none. A file that is not a readable lock is `AGS_CORRUPT_DATA`.
+ */
+ags_status ags_store_lock_info(const ags_store *store, const char *session_id, char **out_json);
 
 /**
  * The session's metadata object, as the file has it (the zero time
@@ -1099,6 +1270,18 @@ ags_status ags_store_search(const ags_store *store,
  * The directory of a session (it may not exist yet), as a new string.
  */
 ags_status ags_store_session_dir(const ags_store *store, const char *session_id, char **out);
+
+/**
+ * Takes the session's lock for a client of kind `client_type` (`web`,
+ * `cli`...) unless a live holder has it (`AGS_SESSION_LOCKED`); a lock whose
+ * holder on this host is dead, or whose heartbeat is older than the stale
+ * timeout, is taken over. Race-free across processes: of many trying at
+ * once, one wins. `*out` receives the lock, released by `ags_lock_free`.
+ */
+ags_status ags_store_try_acquire_lock(const ags_store *store,
+                                      const char *session_id,
+                                      const char *client_type,
+                                      ags_lock **out);
 
 /**
  * Changes metadata fields: `fields_json` is an object of the fields to set

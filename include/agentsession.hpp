@@ -175,6 +175,7 @@ template <class T, class Call> Result<T> try_value_out(Call &&call) noexcept {
 
 }  // namespace detail
 
+class Lock;
 class Queue;
 class ActionButtons;
 class Search;
@@ -359,6 +360,33 @@ public:
         return detail::string_out([&](char **out) { return ags_store_usage_summary(handle(), out); });
     }
 
+    /// Takes the session's lock unless a live holder has it (AGS_SESSION_LOCKED).
+    Lock try_acquire_lock(const std::string &id, const std::string &client_type) const;
+    /// try_acquire_lock without throwing (a taken lock is an ordinary outcome).
+    Result<Lock> try_acquire_lock(const std::string &id, const std::string &client_type,
+                                  std::nothrow_t) const noexcept;
+    /// Also takes the lock from an idle holder.
+    Lock force_acquire_lock(const std::string &id, const std::string &client_type) const;
+    /// force_acquire_lock without throwing.
+    Result<Lock> force_acquire_lock(const std::string &id, const std::string &client_type,
+                                    std::nothrow_t) const noexcept;
+    /// Takes the lock whatever the holder is doing.
+    Lock force_interrupt_lock(const std::string &id, const std::string &client_type) const;
+    /// The session's .lock as JSON, or "null".
+    std::string lock_info(const std::string &id) const {
+        return detail::string_out([&](char **out) { return ags_store_lock_info(handle(), id.c_str(), out); });
+    }
+    /// Whether a live holder has the session.
+    bool is_locked(const std::string &id) const {
+        return detail::value_out<bool>(
+            [&](bool *out) { return ags_store_is_locked(handle(), id.c_str(), out); });
+    }
+    /// Where the lock stands, what each acquisition would do, and why (JSON).
+    std::string check_lock_status(const std::string &id) const {
+        return detail::string_out(
+            [&](char **out) { return ags_store_check_lock_status(handle(), id.c_str(), out); });
+    }
+
     /// The message queue of a session.
     Queue queue(const std::string &id) const;
     /// The follow-up suggestions of a session.
@@ -371,6 +399,8 @@ public:
     Follow follow(const std::string &id, std::uint64_t after_seq = 0, double idle_timeout_s = -1) const;
 
 private:
+    using AcquireFn = ags_status (*)(const ags_store *, const char *, const char *, ags_lock **);
+    Result<Lock> acquire(AcquireFn how, const std::string &id, const std::string &client_type) const noexcept;
     explicit Store(ags_store *handle) noexcept : handle_(handle) {}
     detail::Owner<ags_store, ags_store_free> handle_;
 };
@@ -616,6 +646,65 @@ inline std::string resume_plan(const std::string &metadata_json, const std::stri
     });
 }
 
+/// A held session lock (ags_lock); destroying it releases the lock.
+class Lock {
+public:
+    /// The C handle (owned by this object).
+    const ags_lock *handle() const noexcept { return handle_.get(); }
+
+    /// The locked session.
+    std::string session_id() const {
+        return detail::string_out([&](char **out) { return ags_lock_session_id(handle(), out); });
+    }
+    /// The random id of this acquisition.
+    std::string instance_id() const {
+        return detail::string_out([&](char **out) { return ags_lock_instance_id(handle(), out); });
+    }
+    /// The lock file as this handle last wrote it (JSON).
+    std::string info() const {
+        return detail::string_out([&](char **out) { return ags_lock_info(handle(), out); });
+    }
+    /// Marks the session as processing, with a detail.
+    void set_processing(const std::string &message) const {
+        detail::check(ags_lock_set_processing(handle(), message.c_str()));
+    }
+    /// Marks the session as idle.
+    void set_idle() const { detail::check(ags_lock_set_idle(handle())); }
+    /// Marks the session as waiting for a permission answer, with a detail.
+    void set_waiting_permission(const std::string &message) const {
+        detail::check(ags_lock_set_waiting_permission(handle(), message.c_str()));
+    }
+    /// Releases the lock (again: nothing happens).
+    void release() const { detail::check(ags_lock_release(handle())); }
+    /// Whether this handle still owns the lock.
+    bool is_valid() const {
+        return detail::value_out<bool>([&](bool *out) { return ags_lock_is_valid(handle(), out); });
+    }
+    /// Runs `callback` once (maybe on the heartbeat thread) when the lock is
+    /// found stolen; an empty function removes it. It must not throw
+    /// (std::terminate otherwise).
+    void on_stolen(std::function<void()> callback) {
+        if (!callback) {
+            detail::check(ags_lock_on_stolen(handle(), nullptr, nullptr));
+            stolen_.reset();
+            return;
+        }
+        auto fresh = std::make_unique<std::function<void()>>(std::move(callback));
+        detail::check(ags_lock_on_stolen(handle(), &Lock::trampoline, fresh.get()));
+        stolen_ = std::move(fresh);
+    }
+
+private:
+    friend class Store;
+    explicit Lock(ags_lock *handle) noexcept : handle_(handle) {}
+    static void trampoline(const char *, void *user_data) noexcept {
+        (*static_cast<std::function<void()> *>(user_data))();
+    }
+    // Declared first so the handle (and its callback) goes before the function.
+    std::unique_ptr<std::function<void()>> stolen_;
+    detail::Owner<ags_lock, ags_lock_free> handle_;
+};
+
 /// The message queue of one session (ags_queue).
 class Queue {
 public:
@@ -804,6 +893,36 @@ private:
     detail::Owner<ags_follow, ags_follow_free> handle_;
 };
 
+inline Result<Lock> Store::acquire(AcquireFn how, const std::string &id,
+                                  const std::string &client_type) const noexcept {
+    ags_lock *out = nullptr;
+    ags_status status = how(handle(), id.c_str(), client_type.c_str(), &out);
+    if (status != AGS_OK) return Result<Lock>::failure(status);
+    return Result<Lock>::success(Lock(out));
+}
+
+inline Lock Store::try_acquire_lock(const std::string &id, const std::string &client_type) const {
+    return try_acquire_lock(id, client_type, std::nothrow).value();
+}
+
+inline Result<Lock> Store::try_acquire_lock(const std::string &id, const std::string &client_type,
+                                            std::nothrow_t) const noexcept {
+    return acquire(ags_store_try_acquire_lock, id, client_type);
+}
+
+inline Lock Store::force_acquire_lock(const std::string &id, const std::string &client_type) const {
+    return force_acquire_lock(id, client_type, std::nothrow).value();
+}
+
+inline Result<Lock> Store::force_acquire_lock(const std::string &id, const std::string &client_type,
+                                              std::nothrow_t) const noexcept {
+    return acquire(ags_store_force_acquire_lock, id, client_type);
+}
+
+inline Lock Store::force_interrupt_lock(const std::string &id, const std::string &client_type) const {
+    return acquire(ags_store_force_interrupt_lock, id, client_type).value();
+}
+
 inline Queue Store::queue(const std::string &id) const {
     return Queue(detail::value_out<ags_queue *>(
         [&](ags_queue **out) { return ags_store_queue(handle(), id.c_str(), out); }));
@@ -830,6 +949,29 @@ inline Follow Store::follow(const std::string &id, std::uint64_t after_seq, doub
         return ags_store_follow(handle(), id.c_str(), after_seq, idle_timeout_s, out);
     }));
 }
+
+/// Sets the heartbeat interval and stale timeout (seconds) for the process.
+inline void configure(double heartbeat_interval_s, double stale_timeout_s) {
+    detail::check(ags_configure(heartbeat_interval_s, stale_timeout_s));
+}
+/// The heartbeat interval and stale timeout, in seconds.
+inline std::pair<double, double> settings() {
+    std::pair<double, double> out{};
+    detail::check(ags_settings(&out.first, &out.second));
+    return out;
+}
+/// Releases every lock of this process; returns how many.
+inline std::size_t cleanup_all_locks() { return detail::value_out<std::size_t>(ags_cleanup_all_locks); }
+/// How many locks this process holds.
+inline std::size_t active_lock_count() { return detail::value_out<std::size_t>(ags_active_lock_count); }
+/// Heartbeat counters and lateness (JSON).
+inline std::string heartbeat_stats() { return detail::string_out(ags_heartbeat_stats); }
+/// Clears the heartbeat counters.
+inline void reset_heartbeat_stats() { detail::check(ags_reset_heartbeat_stats()); }
+/// Releases every lock, stops the heartbeat thread and the auxiliary session.
+inline void shutdown() { detail::check(ags_shutdown()); }
+/// Releases every lock on SIGINT/SIGTERM/SIGHUP left at their default; returns the signals (JSON).
+inline std::string release_locks_on_signals() { return detail::string_out(ags_release_locks_on_signals); }
 
 /// The process-wide auxiliary session (ags_auxiliary_*).
 namespace auxiliary {

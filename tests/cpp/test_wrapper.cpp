@@ -2,6 +2,7 @@
 // the std::nothrow overloads, move-only ownership, callbacks that throw.
 #include <agentsession.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -54,6 +55,8 @@ static_assert(std::is_nothrow_move_constructible_v<ags::Queue>, "Queue moves wit
 static_assert(std::is_nothrow_move_assignable_v<ags::ActionButtons>, "ActionButtons moves without throwing");
 static_assert(std::is_nothrow_move_constructible_v<ags::Search>, "Search moves without throwing");
 static_assert(!std::is_copy_constructible_v<ags::Follow>, "Follow is move-only");
+static_assert(!std::is_copy_constructible_v<ags::Lock>, "Lock is move-only");
+static_assert(std::is_nothrow_move_constructible_v<ags::Lock>, "Lock moves without throwing");
 static_assert(std::is_base_of_v<std::runtime_error, ags::Error>, "Error is a runtime_error");
 
 static void store_and_errors(const std::string &base) {
@@ -300,6 +303,47 @@ static void acp_and_auxiliary(const std::string &base) {
     }
 }
 
+static void locks(const std::string &base) {
+    ags::Store store = ags::Store::open(base);
+    store.create(R"({"session_id":"l","acp_server":"a","working_dir":"/w"})");
+    ags::configure(0.05, 2.0);
+    CHECK(ags::settings().first == 0.05 && ags::settings().second == 2.0);
+    expect_error(AGS_INVALID_ARGUMENT, [] { ags::configure(0, 1); });
+    std::atomic<int> stolen{0};
+    {
+        ags::Lock lock = store.try_acquire_lock("l", "cli");
+        CHECK(lock.session_id() == "l" && lock.instance_id().size() == 16);
+        CHECK(contains(lock.info(), R"("client_type":"cli")"));
+        CHECK(store.is_locked("l") && ags::active_lock_count() == 1);
+        CHECK(contains(store.lock_info("l"), lock.instance_id()));
+        auto refused = store.try_acquire_lock("l", "web", std::nothrow);
+        CHECK(!refused && refused.status() == AGS_SESSION_LOCKED);
+        lock.set_processing("busy");
+        CHECK(contains(store.check_lock_status("l"), R"("state":"processing")"));
+        expect_error(AGS_SESSION_PROCESSING, [&] { store.force_acquire_lock("l", "web"); });
+        lock.set_waiting_permission("ok?");
+        auto waiting = store.force_acquire_lock("l", "web", std::nothrow);
+        CHECK(waiting.status() == AGS_WAITING_FOR_PERMISSION);
+        lock.on_stolen([&] { stolen++; });
+        ags::Lock taker = store.force_interrupt_lock("l", "ide");
+        CHECK(!lock.is_valid() && taker.is_valid());
+        expect_error(AGS_LOCK_NOT_HELD, [&] { lock.set_idle(); });
+        lock.release();
+        taker.set_idle();
+        ags::Lock forced = store.force_acquire_lock("l", "web");
+        CHECK(!taker.is_valid());
+        ags::Lock moved = std::move(forced);
+        CHECK(moved.is_valid() && forced.handle() == nullptr);
+    }
+    CHECK(stolen == 1);
+    CHECK(!store.is_locked("l") && ags::active_lock_count() == 0);
+    ags::Lock again = store.try_acquire_lock("l", "cli");
+    CHECK(ags::cleanup_all_locks() == 1 && !again.is_valid());
+    CHECK(contains(ags::heartbeat_stats(), R"("heartbeats":)"));
+    ags::reset_heartbeat_stats();
+    ags::shutdown();
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
@@ -312,6 +356,7 @@ int main(int argc, char **argv) {
     queue_and_buttons(dir + "/queue");
     search_and_follow(dir + "/insight");
     acp_and_auxiliary(dir + "/acp");
+    locks(dir + "/locks");
     std::printf("test_wrapper: ok\n");
     return 0;
 }

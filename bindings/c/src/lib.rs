@@ -42,9 +42,11 @@ mod action_buttons;
 mod auxiliary;
 mod images;
 mod insight;
+mod lock;
 mod player;
 mod queue;
 mod recorder;
+mod runtime;
 mod store;
 
 pub use acp::*;
@@ -53,9 +55,11 @@ pub use auxiliary::*;
 pub use error::{ags_last_error, ags_last_warning, ags_status, ags_status_message};
 pub use images::*;
 pub use insight::*;
+pub use lock::*;
 pub use player::*;
 pub use queue::*;
 pub use recorder::*;
+pub use runtime::*;
 pub use store::*;
 
 use std::ffi::{c_char, CString};
