@@ -8,7 +8,7 @@ use agentsession::acp::resume_plan;
 use agentsession::{Event, Metadata};
 use serde_json::{json, Value};
 
-use crate::args::json;
+use crate::args::{json, write_optional};
 use crate::error::{self, ags_status};
 use crate::json as out_json;
 use crate::player::ags_player;
@@ -37,13 +37,12 @@ pub unsafe extern "C" fn ags_recorder_record_acp_update(
         if !recorded.warnings.is_empty() {
             error::warn(&recorded.warnings.join("; "));
         }
-        match out {
-            Some(out) => out.write_string(out_json::text(&json!({
+        write_optional(out, || {
+            out_json::text(&json!({
                 "seqs": recorded.seqs,
                 "warnings": recorded.warnings,
-            }))),
-            None => Ok(()),
-        }
+            }))
+        })
     })
 }
 
@@ -61,10 +60,7 @@ pub unsafe extern "C" fn ags_recorder_record_turn_end(
         let stop_reason = string!(stop_reason)?;
         let out = opt_out!(out_seqs_json);
         let seqs = recorder.record_turn_end(stop_reason)?;
-        match out {
-            Some(out) => out.write_string(out_json::text(&seqs)),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::text(&seqs))
     })
 }
 

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use agentsession::{ActionButton, ActionButtons, ActionButtonsStore};
 use serde_json::{Map, Value};
 
-use crate::args::json;
+use crate::args::{json, write_optional};
 use crate::error::ags_status;
 use crate::handle::Handle;
 use crate::json as out_json;
@@ -142,10 +142,7 @@ pub unsafe extern "C" fn ags_action_buttons_set(
         let list: Vec<ActionButton> = json(string!(buttons_json)?, "buttons_json")?;
         let out = opt_out!(out_json);
         let stored = store.set(list, for_event_seq)?;
-        match out {
-            Some(out) => out.write_string(stored_json(&stored)),
-            None => Ok(()),
-        }
+        write_optional(out, || stored_json(&stored))
     })
 }
 

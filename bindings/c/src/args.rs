@@ -149,6 +149,15 @@ impl<T> Out<T> {
     }
 }
 
+/// Writes a string to an optional out-parameter; `text` runs only when the
+/// caller wants the value.
+pub(crate) fn write_optional(
+    out: Option<Out<*mut c_char>>,
+    text: impl FnOnce() -> String,
+) -> Result<(), Failure> {
+    out.map_or(Ok(()), |out| out.write_string(text()))
+}
+
 impl Out<*mut c_char> {
     /// Writes a string the caller frees with `ags_string_free`.
     pub(crate) fn write_string(self, s: String) -> Result<(), Failure> {

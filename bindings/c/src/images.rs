@@ -3,7 +3,7 @@
 use agentsession::PruneLimits;
 use std::ffi::c_char;
 
-use crate::args::seconds;
+use crate::args::{seconds, write_optional};
 use crate::error::ags_status;
 use crate::json::{self as out_json, image_info};
 use crate::store::ags_store;
@@ -31,10 +31,7 @@ pub unsafe extern "C" fn ags_store_save_image(
         let name = opt_string!(name)?;
         let out = opt_out!(out_json);
         let info = store.save_image(session_id, data, mime_type, name)?;
-        match out {
-            Some(out) => out.write_string(out_json::text(&image_info(&info))),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::text(&image_info(&info)))
     })
 }
 
@@ -137,9 +134,6 @@ pub unsafe extern "C" fn ags_store_prune_if_needed(
             max_size_bytes,
         };
         let result = store.prune_if_needed(session_id, limits)?;
-        match out {
-            Some(out) => out.write_string(out_json::text(&out_json::prune_result(result))),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::text(&out_json::prune_result(result)))
     })
 }

@@ -2,10 +2,10 @@
 
 use std::ffi::c_char;
 
-use agentsession::{MoveDirection, Queue, QueuedMessage};
+use agentsession::{MoveDirection, Queue};
 
-use crate::args::{json, Out};
-use crate::error::{ags_status, Failure};
+use crate::args::{json, write_optional};
+use crate::error::ags_status;
 use crate::handle::Handle;
 use crate::json as out_json;
 use crate::store::ags_store;
@@ -78,14 +78,6 @@ pub unsafe extern "C" fn ags_queue_path(
     })
 }
 
-/// Writes a message as JSON to an optional out-parameter.
-fn write_message(out: Option<Out<*mut c_char>>, msg: &QueuedMessage) -> Result<(), Failure> {
-    match out {
-        Some(out) => out.write_string(out_json::text(msg)),
-        None => Ok(()),
-    }
-}
-
 /// Appends a message. `image_ids_json` (may be NULL) is an array of image
 /// ids; `client_id` (may be NULL) names the client queueing it; `max_size`
 /// is the most messages the queue may hold (0 = no limit; see
@@ -112,7 +104,7 @@ pub unsafe extern "C" fn ags_queue_add(
         let client_id = opt_string!(client_id)?;
         let out = opt_out!(out_json);
         let msg = queue.add(message, &image_ids, client_id, max_size)?;
-        write_message(out, &msg)
+        write_optional(out, || out_json::text(&msg))
     })
 }
 
@@ -156,7 +148,8 @@ pub unsafe extern "C" fn ags_queue_remove(
         let queue = handle!(queue)?;
         let message_id = string!(message_id)?;
         let out = opt_out!(out_json);
-        write_message(out, &queue.remove(message_id)?)
+        let removed = queue.remove(message_id)?;
+        write_optional(out, || out_json::text(&removed))
     })
 }
 
@@ -219,7 +212,8 @@ pub unsafe extern "C" fn ags_queue_update_title(
         let message_id = string!(message_id)?;
         let title = string!(title)?;
         let out = opt_out!(out_json);
-        write_message(out, &queue.update_title(message_id, title)?)
+        let message = queue.update_title(message_id, title)?;
+        write_optional(out, || out_json::text(&message))
     })
 }
 
@@ -240,10 +234,7 @@ pub unsafe extern "C" fn ags_queue_move(
         let direction: MoveDirection = string!(direction)?.parse()?;
         let out = opt_out!(out_json);
         let order = queue.move_message(message_id, direction)?;
-        match out {
-            Some(out) => out.write_string(out_json::text(&order)),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::text(&order))
     })
 }
 

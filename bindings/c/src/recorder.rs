@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use agentsession::event::{ImageRef, PlanEntry, ToolCallData};
 use agentsession::{PruneLimits, Recorder};
 
-use crate::args::{json, Out};
+use crate::args::{json, write_optional, Out};
 use crate::error::{ags_status, Failure};
 use crate::handle::Handle;
 use crate::json as out_json;
@@ -96,17 +96,6 @@ pub unsafe extern "C" fn ags_recorder_set_prune_limits(
     })
 }
 
-/// Writes a metadata result to an optional out-parameter.
-fn write_metadata(
-    out: Option<Out<*mut c_char>>,
-    meta: &agentsession::Metadata,
-) -> Result<(), Failure> {
-    match out {
-        Some(out) => out.write_string(out_json::metadata(meta)),
-        None => Ok(()),
-    }
-}
-
 /// Creates the session and records `session_start`. `acp_command` may be
 /// NULL. `*out_metadata_json` (may be NULL) receives the metadata.
 #[no_mangle]
@@ -124,7 +113,7 @@ pub unsafe extern "C" fn ags_recorder_start(
         let acp_command = opt_string!(acp_command)?;
         let out = opt_out!(out_metadata_json);
         let meta = recorder.start(acp_server, working_dir, acp_command)?;
-        write_metadata(out, &meta)
+        write_optional(out, || out_json::metadata(&meta))
     })
 }
 
@@ -139,7 +128,7 @@ pub unsafe extern "C" fn ags_recorder_resume(
         let recorder = handle!(recorder)?;
         let out = opt_out!(out_metadata_json);
         let meta = recorder.resume()?;
-        write_metadata(out, &meta)
+        write_optional(out, || out_json::metadata(&meta))
     })
 }
 

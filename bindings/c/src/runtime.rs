@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use agentsession::runtime;
 use serde_json::json;
 
-use crate::args::seconds;
+use crate::args::{seconds, write_optional};
 use crate::error::ags_status;
 use crate::json as out_json;
 
@@ -117,9 +117,6 @@ pub unsafe extern "C" fn ags_release_locks_on_signals(out_json: *mut *mut c_char
     ffi_boundary!({
         let out = opt_out!(out_json);
         let signals = runtime::release_locks_on_signals()?;
-        match out {
-            Some(out) => out.write_string(out_json::text(&signals)),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::text(&signals))
     })
 }

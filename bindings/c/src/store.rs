@@ -6,7 +6,7 @@ use agentsession::{CreateOptions, NewEvent, Store, StoreOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::args::json;
+use crate::args::{json, write_optional};
 use crate::error::{self, ags_status};
 use crate::handle::Handle;
 use crate::json::{self as out_json, warn_skipped};
@@ -205,10 +205,7 @@ pub unsafe extern "C" fn ags_store_create(
             name: args.name,
             description: args.description,
         })?;
-        match out {
-            Some(out) => out.write_string(out_json::metadata(&meta)),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::metadata(&meta))
     })
 }
 
@@ -276,10 +273,7 @@ pub unsafe extern "C" fn ags_store_append_events(
             })
             .collect();
         let seqs = store.append_events(session_id, events)?;
-        match out {
-            Some(out) => out.write_string(out_json::text(&seqs)),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::text(&seqs))
     })
 }
 
@@ -316,10 +310,7 @@ pub unsafe extern "C" fn ags_store_update_metadata(
         let fields: Map<String, Value> = json(string!(fields_json)?, "fields_json")?;
         let out = opt_out!(out_json);
         let meta = store.update_metadata_fields(session_id, &fields)?;
-        match out {
-            Some(out) => out.write_string(out_json::metadata(&meta)),
-            None => Ok(()),
-        }
+        write_optional(out, || out_json::metadata(&meta))
     })
 }
 
