@@ -83,7 +83,7 @@ mkdir -p "$work/bin"
 programs=()
 for src in tests/c/*.c examples/c/*.c tests/cpp/*.cpp examples/cpp/*.cpp; do
     [ -e "$src" ] || continue
-    name=$(basename "${src%.*}")
+    name=$(tr / _ <<<"${src%.*}") # examples/c/hello.c -> examples_c_hello
     case $src in
         *.c) compiler=(gcc -std=c11) ;;
         *) compiler=(g++ -std=c++17) ;;
