@@ -188,7 +188,7 @@ def event_text(ev: Event) -> str:
 
 def _pandas() -> Any:
     try:
-        import pandas
+        import pandas  # type: ignore[import-untyped,unused-ignore]
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("to_pandas() needs pandas: pip install 'agentsession[pandas]'") from e
     return pandas

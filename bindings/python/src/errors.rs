@@ -141,6 +141,25 @@ impl Exc {
         }
     }
 
+    /// Class-level values of the attributes every instance gets.
+    fn defaults(self, ns: &Bound<'_, PyDict>) -> PyResult<()> {
+        match self {
+            Exc::SessionNotFound
+            | Exc::SessionLocked
+            | Exc::SessionProcessing
+            | Exc::SessionWaitingPermission
+            | Exc::LockNotHeld => ns.set_item("session_id", ""),
+            Exc::QueueFull => ns.set_item("max_size", 0),
+            Exc::MessageNotFound => ns.set_item("message_id", ""),
+            Exc::ImageError | Exc::AuxiliaryError => ns.set_item("kind", ""),
+            Exc::CorruptData => {
+                ns.set_item("path", "")?;
+                ns.set_item("line", ns.py().None())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The class object.
     pub fn class(self, py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
         let cell = &CLASSES[self as usize];
@@ -148,6 +167,7 @@ impl Exc {
             let ns = PyDict::new(py);
             ns.set_item("__module__", "agentsession")?;
             ns.set_item("__doc__", self.doc())?;
+            self.defaults(&ns)?;
             let class = py
                 .get_type::<PyType>()
                 .call1((self.name(), self.bases(py)?, ns))?;
@@ -254,7 +274,7 @@ fn to_python(py: Python<'_>, e: CoreError) -> PyResult<PyErr> {
             py,
             &message,
             &[
-                ("path", path.into_pyobject(py)?.into_any()),
+                ("path", s(&path.to_string_lossy())?),
                 ("line", line.into_pyobject(py)?.into_any()),
             ],
         ),
