@@ -18,3 +18,6 @@ cargo test
 
 echo "== C and C++ tests (plain, ASan+UBSan, valgrind; header drift, exported symbols)"
 bash scripts/test-c.sh
+
+echo "== Python package (fresh venv, pip install ./python, pytest)"
+bash scripts/test-python.sh

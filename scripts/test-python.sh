@@ -23,6 +23,11 @@ python -m pip install --quiet -r tests/python/requirements.txt
 echo "== Python: pip install ./python"
 python -m pip install --quiet --no-build-isolation "./python[pandas]"
 
+echo "== Python: ACP test peer for the auxiliary-session tests"
+bash tests/peers/setup.sh
+# A missing peer fails the auxiliary tests instead of skipping them.
+export AGS_REQUIRE_PEERS=1
+
 echo "== Python: pytest (tests/python, against the installed package)"
 # tests/python/pytest.ini: importlib mode, so the source tree's python/
 # package can never shadow the installed one.

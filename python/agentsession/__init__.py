@@ -2,7 +2,11 @@
 
 A :class:`Store` keeps each conversation as an append-only event log in a
 directory of its own (the on-disk format of the mitto client). A
-:class:`Recorder` writes a session, a :class:`Player` reads one back. Every
+:class:`Recorder` writes a session, a :class:`Player` reads one back; a store
+also gives each session's :class:`Queue` of waiting messages and its
+:class:`ActionButtonsStore` of follow-up suggestions, searches and exports
+sessions and follows one live. :mod:`agentsession.auxiliary` runs a hidden ACP
+session for utility prompts (titles, prompt improvement, suggestions). Every
 failure raises a subclass of :class:`Error` (I/O failures raise the matching
 :class:`OSError` subclass). In a notebook, a store shows as a table of
 sessions and a player as the conversation; ``to_pandas()`` exports either
@@ -10,11 +14,15 @@ sessions and a player as the conversation; ``to_pandas()`` exports either
 """
 
 from ._native import (
+    ActionButton,
+    ActionButtonsStore,
     AuxiliaryError,
     CorruptData,
     CorruptDataWarning,
     Error,
     Event,
+    Follow,
+    FollowUp,
     ImageError,
     ImageInfo,
     InvalidArgument,
@@ -23,26 +31,35 @@ from ._native import (
     Metadata,
     Player,
     PruneResult,
+    Queue,
     QueueEmpty,
     QueueFull,
+    QueuedMessage,
     Recorder,
+    Search,
+    SearchHit,
     SessionLocked,
     SessionNotFound,
     SessionProcessing,
     SessionWaitingPermission,
     Store,
     StoreClosed,
-    __version__,
+    auxiliary,
     build_conversation_history,
     last_agent_message,
+    __version__,
 )
 
 __all__ = [
+    "ActionButton",
+    "ActionButtonsStore",
     "AuxiliaryError",
     "CorruptData",
     "CorruptDataWarning",
     "Error",
     "Event",
+    "Follow",
+    "FollowUp",
     "ImageError",
     "ImageInfo",
     "InvalidArgument",
@@ -51,16 +68,21 @@ __all__ = [
     "Metadata",
     "Player",
     "PruneResult",
+    "Queue",
     "QueueEmpty",
     "QueueFull",
+    "QueuedMessage",
     "Recorder",
+    "Search",
+    "SearchHit",
     "SessionLocked",
     "SessionNotFound",
     "SessionProcessing",
     "SessionWaitingPermission",
     "Store",
     "StoreClosed",
-    "__version__",
+    "auxiliary",
     "build_conversation_history",
     "last_agent_message",
+    "__version__",
 ]

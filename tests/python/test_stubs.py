@@ -36,7 +36,25 @@ SPEC_NAMES = {
         "Event",
         "ImageInfo",
         "PruneResult",
+        "Queue",
+        "QueuedMessage",
+        "ActionButtonsStore",
+        "ActionButton",
+        "SearchHit",
+        "auxiliary",
     ],
+    ags.auxiliary: [
+        "initialize",
+        "prompt",
+        "generate_title",
+        "generate_queued_message_title",
+        "improve_prompt",
+        "analyze_follow_up_questions",
+        "shutdown",
+        "is_started",
+    ],
+    ags.Queue: ["add", "list", "get", "remove", "pop", "clear", "__len__", "update_title", "move", "delete"],
+    ags.ActionButtonsStore: ["get", "set", "clear", "is_empty", "delete"],
     ags.Store: [
         "mitto",
         "create",
@@ -58,6 +76,11 @@ SPEC_NAMES = {
         "cleanup_old_images",
         "prune_if_needed",
         "flush",
+        "queue",
+        "action_buttons",
+        "search",
+        "export",
+        "follow",
         "__enter__",
         "__exit__",
         "_repr_html_",
@@ -119,6 +142,15 @@ def test_spec_signatures() -> None:
     assert sig(ags.Store.save_image) == ["self", "session_id", "data", "mime_type", "name"]
     assert sig(ags.Recorder.record_tool_call) == ["self", "tool_call_id", "title", "status", "kind", "raw_input", "raw_output"]
     assert sig(ags.Recorder.record_error) == ["self", "message", "code"]
+    assert sig(ags.Store) == ["path", "batched"]
+    assert sig(ags.Store.search) == ["self", "text", "regex", "types", "status", "since", "until", "limit", "progress"]
+    assert sig(ags.Store.export) == ["self", "session_id", "format"]
+    assert sig(ags.Store.follow) == ["self", "session_id", "after_seq", "timeout"]
+    assert sig(ags.Queue.add) == ["self", "message", "image_ids", "client_id", "max_size"]
+    assert sig(ags.Queue.move) == ["self", "message_id", "direction"]
+    assert sig(ags.ActionButtonsStore.set) == ["self", "buttons", "for_event_seq"]
+    assert sig(ags.auxiliary.initialize) == ["command", "cwd"]
+    assert sig(ags.auxiliary.prompt) == ["text", "timeout"]
 
 
 def test_stubtest(tmp_path: Path) -> None:

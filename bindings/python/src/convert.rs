@@ -274,3 +274,10 @@ pub fn count(v: i128, what: &str) -> PyResult<u64> {
 pub fn quoted(py: Python<'_>, s: &str) -> PyResult<String> {
     Ok(PyString::new(py, s).repr()?.to_string())
 }
+
+/// A time argument (aware `datetime` or RFC 3339 text) as a timestamp.
+pub fn timestamp_from_py(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Timestamp> {
+    let text = time_from_py(obj, what)?;
+    chrono::DateTime::parse_from_rfc3339(&text)
+        .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
+}

@@ -9,6 +9,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::convert::{datetime, map_to_py, object_from_py, time_to_py, to_py};
@@ -566,4 +568,324 @@ pub fn events_from_py(events: &Bound<'_, PyAny>) -> PyResult<Vec<agentsession::E
         out.push(ev.get().inner.clone());
     }
     Ok(out)
+}
+
+/// The JSON object of a value the core serializes.
+fn serde_to_dict<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyDict>> {
+    match serde_json::to_value(v) {
+        Ok(Value::Object(map)) => map_to_py(py, &map),
+        Ok(other) => Err(PyValueError::new_err(format!(
+            "expected a JSON object, got {other}"
+        ))),
+        Err(e) => Err(PyValueError::new_err(e.to_string())),
+    }
+}
+
+/// A core value from the JSON object `d`; `arg` names the argument and
+/// `what` the type in errors.
+pub fn serde_from_dict<T: DeserializeOwned>(
+    d: &Bound<'_, PyAny>,
+    arg: &str,
+    what: &str,
+) -> PyResult<T> {
+    let map = object_from_py(d, arg)?;
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| PyValueError::new_err(format!("{arg} is not a valid {what}: {e}")))
+}
+
+fn py_str<'py>(py: Python<'py>, s: &str) -> PyResult<Bound<'py, PyAny>> {
+    Ok(s.into_pyobject(py)?.into_any())
+}
+
+/// A message waiting in a session's queue.
+#[pyclass(module = "agentsession", name = "QueuedMessage", frozen)]
+pub struct QueuedMessage {
+    pub inner: agentsession::QueuedMessage,
+}
+
+#[pymethods]
+impl QueuedMessage {
+    /// Unique id, `q-<unix seconds>-<8 hex>`.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+    /// The text to send.
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+    /// Ids of attached images (empty when none).
+    #[getter]
+    fn image_ids(&self) -> Vec<String> {
+        self.inner.image_ids.clone()
+    }
+    /// When it was queued (aware datetime).
+    #[getter]
+    fn queued_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        time_to_py(py, &self.inner.queued_at)
+    }
+    /// The client that queued it, if known.
+    #[getter]
+    fn client_id(&self) -> Option<&str> {
+        self.inner.client_id.as_deref()
+    }
+    /// A short title, once one was set or generated.
+    #[getter]
+    fn title(&self) -> Option<&str> {
+        self.inner.title.as_deref()
+    }
+    /// Fields this library does not know, in file order.
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        map_to_py(py, self.inner.extra())
+    }
+
+    /// The message as stored in `queue.json`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        serde_to_dict(py, &self.inner)
+    }
+
+    /// A QueuedMessage from its JSON object.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<QueuedMessage> {
+        Ok(QueuedMessage {
+            inner: serde_from_dict(d, "d", "QueuedMessage")?,
+        })
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let m = &self.inner;
+        let mut fields = vec![("id", py_str(py, &m.id)?)];
+        if let Some(t) = &m.title {
+            fields.push(("title", py_str(py, t)?));
+        }
+        let mut text: String = m.message.chars().take(60).collect();
+        if text.len() < m.message.len() {
+            text.push('…');
+        }
+        fields.push(("message", py_str(py, &text)?));
+        repr("QueuedMessage", &fields)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
+    }
+}
+
+/// One follow-up suggestion: a short label and the text sent when chosen.
+#[pyclass(module = "agentsession", name = "ActionButton", frozen)]
+pub struct ActionButton {
+    pub inner: agentsession::ActionButton,
+}
+
+#[pymethods]
+impl ActionButton {
+    #[new]
+    fn new(label: &str, response: &str) -> ActionButton {
+        ActionButton {
+            inner: agentsession::ActionButton::new(label, response),
+        }
+    }
+    /// Button text (short).
+    #[getter]
+    fn label(&self) -> &str {
+        &self.inner.label
+    }
+    /// The prompt sent when the button is chosen.
+    #[getter]
+    fn response(&self) -> &str {
+        &self.inner.response
+    }
+    /// Fields this library does not know, in file order.
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        map_to_py(py, self.inner.extra())
+    }
+
+    /// `{label, response}` and any unknown fields.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        serde_to_dict(py, &self.inner)
+    }
+
+    /// An ActionButton from its JSON object.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<ActionButton> {
+        Ok(ActionButton {
+            inner: serde_from_dict(d, "d", "ActionButton")?,
+        })
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr(
+            "ActionButton",
+            &[
+                ("label", py_str(py, &self.inner.label)?),
+                ("response", py_str(py, &self.inner.response)?),
+            ],
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
+    }
+}
+
+/// A suggested answer to an agent's reply, from the auxiliary session.
+#[pyclass(module = "agentsession", name = "FollowUp", frozen)]
+pub struct FollowUp {
+    pub inner: agentsession::FollowUp,
+}
+
+#[pymethods]
+impl FollowUp {
+    /// Short caption (a few words).
+    #[getter]
+    fn label(&self) -> &str {
+        &self.inner.label
+    }
+    /// The full message to send when chosen.
+    #[getter]
+    fn value(&self) -> &str {
+        &self.inner.value
+    }
+
+    /// `{label, value}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        serde_to_dict(py, &self.inner)
+    }
+
+    /// A FollowUp from its JSON object.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<FollowUp> {
+        Ok(FollowUp {
+            inner: serde_from_dict(d, "d", "FollowUp")?,
+        })
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr(
+            "FollowUp",
+            &[
+                ("label", py_str(py, &self.inner.label)?),
+                ("value", py_str(py, &self.inner.value)?),
+            ],
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
+    }
+}
+
+/// One event that matched a search.
+#[pyclass(module = "agentsession", name = "SearchHit", frozen)]
+pub struct SearchHit {
+    pub inner: agentsession::SearchHit,
+}
+
+#[pymethods]
+impl SearchHit {
+    /// The session.
+    #[getter]
+    fn session_id(&self) -> &str {
+        &self.inner.session_id
+    }
+    /// The event's seq.
+    #[getter]
+    fn seq(&self) -> u64 {
+        self.inner.seq
+    }
+    /// The event's type.
+    #[getter]
+    fn r#type(&self) -> &str {
+        &self.inner.event_type
+    }
+    /// The event's time (aware datetime; None for the zero time).
+    #[getter]
+    fn timestamp<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        time_to_py(py, &self.inner.timestamp)
+    }
+    /// The data field that matched (`message`, `text`, `title`, `raw_input`...).
+    #[getter]
+    fn field(&self) -> &str {
+        &self.inner.field
+    }
+    /// Text around the first match, on one line.
+    #[getter]
+    fn snippet(&self) -> &str {
+        &self.inner.snippet
+    }
+
+    /// `{session_id, seq, type, timestamp, field, snippet}` (timestamp as stored).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let h = &self.inner;
+        let d = PyDict::new(py);
+        d.set_item("session_id", &h.session_id)?;
+        d.set_item("seq", h.seq)?;
+        d.set_item("type", &h.event_type)?;
+        d.set_item("timestamp", &h.timestamp)?;
+        d.set_item("field", &h.field)?;
+        d.set_item("snippet", &h.snippet)?;
+        Ok(d)
+    }
+
+    /// A SearchHit from the object `to_dict()` gives.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<SearchHit> {
+        let map = object_from_py(d, "d")?;
+        let text = |k: &str| -> PyResult<String> {
+            map.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| bad_dict("SearchHit", format!("{k:?} must be a string")))
+        };
+        Ok(SearchHit {
+            inner: agentsession::SearchHit {
+                session_id: text("session_id")?,
+                seq: map
+                    .get("seq")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| bad_dict("SearchHit", "\"seq\" must be an integer"))?,
+                event_type: text("type")?,
+                timestamp: text("timestamp")?,
+                field: text("field")?,
+                snippet: text("snippet")?,
+            },
+        })
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let h = &self.inner;
+        repr(
+            "SearchHit",
+            &[
+                ("session_id", py_str(py, &h.session_id)?),
+                ("seq", h.seq.into_pyobject(py)?.into_any()),
+                ("type", py_str(py, &h.event_type)?),
+                ("field", py_str(py, &h.field)?),
+                ("snippet", py_str(py, &h.snippet)?),
+            ],
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
+    }
 }

@@ -7,11 +7,15 @@
 
 use pyo3::prelude::*;
 
+mod action_buttons;
+mod auxiliary;
 mod convert;
 mod data;
 mod errors;
+mod insight;
 mod notebook;
 mod player;
+mod queue;
 mod recorder;
 mod store;
 
@@ -31,8 +35,23 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<data::Event>()?;
     m.add_class::<data::ImageInfo>()?;
     m.add_class::<data::PruneResult>()?;
+    m.add_class::<queue::Queue>()?;
+    m.add_class::<data::QueuedMessage>()?;
+    m.add_class::<action_buttons::ActionButtonsStore>()?;
+    m.add_class::<data::ActionButton>()?;
+    m.add_class::<data::FollowUp>()?;
+    m.add_class::<insight::Search>()?;
+    m.add_class::<data::SearchHit>()?;
+    m.add_class::<insight::Follow>()?;
     m.add_function(wrap_pyfunction!(player::build_conversation_history, m)?)?;
     m.add_function(wrap_pyfunction!(player::last_agent_message, m)?)?;
     errors::register(m)?;
+    // `import agentsession.auxiliary` finds the submodule through sys.modules.
+    let aux = auxiliary::module(m.py())?;
+    m.py()
+        .import("sys")?
+        .getattr("modules")?
+        .set_item("agentsession.auxiliary", &aux)?;
+    m.add("auxiliary", aux)?;
     Ok(())
 }

@@ -3,18 +3,23 @@
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use agentsession::store::{CreateOptions, NewEvent, StoreOptions};
+use agentsession::ExportFormat;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use serde_json::Value;
 
+use crate::action_buttons::ActionButtonsStore;
 use crate::convert::{count, from_py, quoted, time_from_py};
 use crate::data::{events_to_py, Event, ImageInfo, Metadata, PruneResult};
 use crate::errors::{warn, warn_skipped, Exc, Res};
+use crate::insight;
 use crate::notebook;
+use crate::queue::Queue;
 
 /// A store of sessions under a base directory (created if missing).
 ///
@@ -399,6 +404,74 @@ impl Store {
         };
         let r = py.detach(|| self.inner.prune_if_needed(session_id, limits))?;
         Ok(r.map(|inner| PruneResult { inner }))
+    }
+
+    /// The message queue of a session.
+    fn queue(&self, session_id: &str) -> Res<Queue> {
+        Ok(Queue {
+            inner: self.inner.queue(session_id)?,
+        })
+    }
+
+    /// The follow-up suggestions of a session.
+    fn action_buttons(&self, session_id: &str) -> Res<ActionButtonsStore> {
+        Ok(ActionButtonsStore {
+            inner: self.inner.action_buttons(session_id)?,
+        })
+    }
+
+    /// Searches the text of every session; an iterator of `SearchHit`s,
+    /// newest session first. Literal, case-insensitive text by default;
+    /// `regex=True` takes a pattern. `types` / `status` filter by event type
+    /// and session status (a str or a list), `since` / `until` by time;
+    /// `progress(done, total)` is called after each session.
+    #[pyo3(signature = (text, *, regex=false, types=None, status=None, since=None, until=None, limit=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &self,
+        py: Python<'_>,
+        text: String,
+        regex: bool,
+        types: Option<&Bound<'_, PyAny>>,
+        status: Option<&Bound<'_, PyAny>>,
+        since: Option<&Bound<'_, PyAny>>,
+        until: Option<&Bound<'_, PyAny>>,
+        limit: Option<i128>,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> Res<insight::Search> {
+        insight::search(
+            py,
+            &self.inner,
+            text,
+            regex,
+            types,
+            status,
+            since,
+            until,
+            limit,
+            progress,
+        )
+    }
+
+    /// One session as a Markdown document (`"md"`) or a self-contained HTML page (`"html"`).
+    #[pyo3(signature = (session_id, format="md"))]
+    fn export(&self, py: Python<'_>, session_id: &str, format: &str) -> Res<String> {
+        let format = ExportFormat::from_str(format)?;
+        Ok(py.detach(|| self.inner.export(session_id, format))?)
+    }
+
+    /// Follows a session: an iterator of its events with `seq > after_seq`,
+    /// then of each new one as it is appended, until `session_end`, `stop()`
+    /// or `timeout` seconds without a new event (None: no limit).
+    #[pyo3(signature = (session_id, after_seq=0, timeout=None))]
+    fn follow(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        after_seq: i128,
+        timeout: Option<f64>,
+    ) -> Res<insight::Follow> {
+        insight::follow(py, &self.inner, session_id, after_seq, timeout)
     }
 
     /// One row per session (pandas is the optional extra `agentsession[pandas]`).
