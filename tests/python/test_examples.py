@@ -1,9 +1,15 @@
-"""examples/explore_sessions.ipynb runs headless, cell by cell, without an error."""
+"""The Python examples run: the quickstart script, and the notebook headless, cell by cell."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from support import FIXTURES, REPO
+
+import agentsession as ags
 
 NOTEBOOK = REPO / "examples" / "explore_sessions.ipynb"
 
@@ -38,3 +44,16 @@ def test_notebook_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "text/html" in mime(events_cell)
     assert "image/png" in mime(per_day_cell)
     assert "image/png" in mime(pace_cell)
+
+
+def test_quickstart_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "quickstart.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "last reply: The parser drops the last line" in result.stdout
+    (meta,) = ags.Store(tmp_path).list()
+    assert (meta.name, meta.status, meta.event_count) == ("Parser fix", "completed", 5)
