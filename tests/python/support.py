@@ -6,8 +6,12 @@ import os
 import shutil
 import stat
 import struct
+import sys
 import zlib
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 #: The reference fixtures live beside the repository (`../shared/fixtures`).
@@ -46,3 +50,10 @@ def png(width: int = 1, height: int = 1) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def raises_naming(cls: type[BaseException], argument: str) -> Any:
+    """`pytest.raises` for a bad argument that the extension rejects before the
+    call: from Python 3.11 the exception names the argument (in a note, which
+    tracebacks show); older versions have no exception notes."""
+    return pytest.raises(cls, match=argument if sys.version_info >= (3, 11) else None)

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import raises_naming
 
 import agentsession as ags
 
@@ -116,9 +117,9 @@ def test_image_errors(store: ags.Store) -> None:
 
 
 def test_type_errors_name_the_argument(store: ags.Store) -> None:
-    with pytest.raises(TypeError, match="session_id"):
+    with raises_naming(TypeError, "session_id"):
         store.metadata(None)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="after_seq"):
+    with raises_naming(TypeError, "after_seq"):
         store.events("s", "1")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="max_age_s"):
+    with raises_naming(TypeError, "max_age_s"):
         store.cleanup_old_images("1", 0)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from support import png
+from support import png, raises_naming
 
 import agentsession as ags
 
@@ -122,7 +122,7 @@ def test_append_event_argument_errors(store: ags.Store, session: str) -> None:
     loop.append(loop)
     with pytest.raises(ValueError, match="nested deeper"):
         store.append_event(session, "x", loop)
-    with pytest.raises(TypeError, match="session_id"):
+    with raises_naming(TypeError, "session_id"):
         store.append_event(1, "x", {})  # type: ignore[arg-type]
     with pytest.raises(ags.SessionNotFound):
         store.append_event("nope", "x", {})
@@ -206,7 +206,7 @@ def test_events_and_events_last(store: ags.Store) -> None:
         store.events("s", -1)
     with pytest.raises(ValueError, match="limit must be an integer >= 0"):
         store.events_last("s", -3)
-    with pytest.raises(TypeError, match="limit"):
+    with raises_naming(TypeError, "limit"):
         store.events_last("s", "3")  # type: ignore[arg-type]
     with pytest.raises(ags.SessionNotFound):
         store.events("missing")
@@ -328,7 +328,7 @@ def test_images(store: ags.Store, session: str) -> None:
     assert e.value.kind == "too_large"
     with pytest.raises(ags.InvalidArgument, match="image id"):
         store.image_path(session, "../metadata.json")
-    with pytest.raises(TypeError, match="data"):
+    with raises_naming(TypeError, "data"):
         store.save_image(session, "text", "image/png")  # type: ignore[arg-type]
 
 
