@@ -15,6 +15,7 @@ import agentsession as ags
 def test_set_get_clear(store: ags.Store, session: str) -> None:
     ab = store.action_buttons(session)
     assert ab.session_id == session
+    assert ab.path == store.path / session / "action_buttons.json"
     assert repr(ab) == f"ActionButtonsStore(session_id='{session}')"
     assert ab.get() == [] and ab.is_empty()
     assert ab.generated_at is None and ab.for_event_seq == 0

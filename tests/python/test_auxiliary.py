@@ -41,7 +41,7 @@ def test_module() -> None:
 
 def test_not_initialized() -> None:
     auxiliary.shutdown()
-    assert not auxiliary.is_started()
+    assert not auxiliary.is_started() and auxiliary.pid() is None
     with pytest.raises(ags.AuxiliaryError) as e:
         auxiliary.prompt("hello", timeout=5)
     assert e.value.kind == "not_initialized"
@@ -52,6 +52,8 @@ def test_utilities(peer: str, tmp_path: object) -> None:
     assert not auxiliary.is_started()  # started lazily
     assert auxiliary.prompt("@@reply:hello there@@", timeout=30) == "hello there"
     assert auxiliary.is_started()
+    pid = auxiliary.pid()
+    assert pid is not None and str(pid) == auxiliary.prompt("@@pid@@")
     assert auxiliary.prompt("@@cwd@@") == str(REPO)
     assert auxiliary.generate_title("fix the flaky parser tests") == "Fix The Flaky"
     assert auxiliary.generate_queued_message_title("also update the changelog") == "Also Update The"
@@ -77,6 +79,7 @@ def test_timeouts_and_restart(peer: str) -> None:
     assert e.value.kind in ("exited", "protocol")
     assert auxiliary.prompt("@@reply:back@@", timeout=30) == "back"  # a new agent
     auxiliary.set_default_timeout(20)
+    assert auxiliary.default_timeout() == 20.0
     with pytest.raises(ags.InvalidArgument, match="longer than zero"):
         auxiliary.prompt("x", timeout=0)
     with pytest.raises(ValueError, match="timeout"):

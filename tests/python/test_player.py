@@ -14,6 +14,7 @@ def test_cursor(fixture_store: ags.Store) -> None:
     assert p.session_id == COMPLETE
     assert p.metadata == fixture_store.metadata(COMPLETE)
     assert p.position == 0 and p.has_next
+    assert p.skipped == []
     first = p.next()
     assert first is not None and first.seq == 1 and first.type == "session_start"
     peeked = p.peek()
@@ -55,6 +56,9 @@ def test_missing_session_and_corrupt_lines(store: ags.Store, session: str) -> No
     with pytest.warns(ags.CorruptDataWarning, match="line 3"):
         p = ags.Player(store, session)
     assert len(p) == 2
+    (bad,) = p.skipped
+    assert bad["path"] == str(store.path / session / "events.jsonl")
+    assert bad["line"] == 3 and bad["offset"] > 0 and bad["message"]
 
 
 def test_history_and_last_agent_message(store: ags.Store) -> None:

@@ -16,6 +16,7 @@ import agentsession as ags
 def test_operations(store: ags.Store, session: str) -> None:
     q = store.queue(session)
     assert q.session_id == session
+    assert q.path == store.path / session / "queue.json"
     assert repr(q) == f"Queue(session_id='{session}')"
     assert len(q) == 0 and not q
     a = q.add("first", client_id="web")

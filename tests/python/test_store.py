@@ -66,6 +66,8 @@ def test_create(store: ags.Store) -> None:
     assert m.last_user_message_at is None
     assert m.created_at is not None and m.created_at.tzinfo is not None
     assert store.metadata("s1") == m
+    assert store.session_dir("s1") == store.path / "s1"
+    assert store.session_dir("not-yet") == store.path / "not-yet"
     generated = store.create(None, "a", "/w")
     assert len(generated.session_id.split("-")) == 3
     with pytest.raises(ags.InvalidArgument, match="already exists"):

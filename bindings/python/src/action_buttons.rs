@@ -1,5 +1,7 @@
 //! `agentsession.ActionButtonsStore`: the follow-up suggestions of a session.
 
+use std::path::PathBuf;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -40,6 +42,12 @@ impl ActionButtonsStore {
     #[getter]
     fn session_id(&self) -> &str {
         self.inner.session_id()
+    }
+
+    /// Path of `action_buttons.json`.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.inner.path().to_path_buf()
     }
 
     /// The current suggestions (empty when none).

@@ -34,6 +34,18 @@ fn set_default_timeout(timeout: f64) -> Res<()> {
     Ok(aux::set_default_timeout(seconds(timeout, "timeout")?)?)
 }
 
+/// The timeout (seconds) of the utilities.
+#[pyfunction]
+fn default_timeout() -> f64 {
+    aux::global().default_timeout().as_secs_f64()
+}
+
+/// The process id of the running agent, or None.
+#[pyfunction]
+fn pid() -> Option<u32> {
+    aux::global().pid()
+}
+
 /// A title of two or three words (at most 50 characters) for a conversation
 /// starting with `first_message`; "" if the agent gave nothing usable.
 #[pyfunction]
@@ -100,6 +112,8 @@ pub fn module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     m.add_function(wrap_pyfunction!(initialize, &m)?)?;
     m.add_function(wrap_pyfunction!(prompt, &m)?)?;
     m.add_function(wrap_pyfunction!(set_default_timeout, &m)?)?;
+    m.add_function(wrap_pyfunction!(default_timeout, &m)?)?;
+    m.add_function(wrap_pyfunction!(pid, &m)?)?;
     m.add_function(wrap_pyfunction!(generate_title, &m)?)?;
     m.add_function(wrap_pyfunction!(generate_queued_message_title, &m)?)?;
     m.add_function(wrap_pyfunction!(improve_prompt, &m)?)?;

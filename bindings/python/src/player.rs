@@ -3,7 +3,7 @@
 
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
-use pyo3::types::{PyIterator, PyList};
+use pyo3::types::{PyDict, PyIterator, PyList};
 
 use crate::convert::{count, quoted};
 use crate::data::{events_from_py, Event, Metadata};
@@ -57,6 +57,24 @@ impl Player {
             .events()
             .iter()
             .map(|e| Py::new(py, Event::new(e.clone())))
+            .collect()
+    }
+
+    /// The log lines skipped as corrupt when loading: dicts of path, line
+    /// (None when unknown), offset (bytes) and message.
+    #[getter]
+    fn skipped<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.inner
+            .skipped()
+            .iter()
+            .map(|bad| {
+                let d = PyDict::new(py);
+                d.set_item("path", bad.path.to_string_lossy())?;
+                d.set_item("line", bad.line)?;
+                d.set_item("offset", bad.offset)?;
+                d.set_item("message", &bad.message)?;
+                Ok(d)
+            })
             .collect()
     }
 

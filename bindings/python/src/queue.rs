@@ -1,5 +1,6 @@
 //! `agentsession.Queue`: the messages typed while the agent is busy.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use agentsession::queue::MoveDirection;
@@ -28,6 +29,12 @@ impl Queue {
     #[getter]
     fn session_id(&self) -> &str {
         self.inner.session_id()
+    }
+
+    /// Path of `queue.json`.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.inner.path().to_path_buf()
     }
 
     /// Appends a message and returns it as stored; `max_size` (0: no limit)

@@ -149,6 +149,11 @@ impl Store {
         self.inner.is_closed()
     }
 
+    /// The directory of a session (the id is checked; the directory may not exist).
+    fn session_dir(&self, session_id: &str) -> Res<PathBuf> {
+        Ok(self.inner.session_dir(session_id)?)
+    }
+
     /// Creates a session; `session_id=None` generates `YYYYMMDD-HHMMSS-<8 hex>`.
     #[pyo3(signature = (session_id, acp_server, working_dir, *, acp_command=None, name=None, description=None))]
     #[allow(clippy::too_many_arguments)]
