@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use agentsession::auxiliary as aux;
 use pyo3::prelude::*;
 
+use crate::convert::seconds;
 use crate::data::FollowUp;
 use crate::errors::Res;
 use crate::queue::Queue;
-use crate::store::seconds;
 
 /// Records the agent's command line (split like a shell would) and working
 /// directory (default: the current one). Starts nothing: the agent starts on

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use agentsession::timefmt::{self, Timestamp};
 use chrono::{Datelike, Timelike};
@@ -280,4 +281,13 @@ pub fn timestamp_from_py(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Timesta
     let text = time_from_py(obj, what)?;
     chrono::DateTime::parse_from_rfc3339(&text)
         .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
+}
+
+/// `Duration` from seconds given by the caller; `what` names the argument.
+pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{what} must be a finite number of seconds >= 0, not {value}"
+        ))
+    })
 }

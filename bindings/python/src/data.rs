@@ -192,9 +192,10 @@ impl Metadata {
 
 /// One event of a session's log.
 ///
-/// `data` is a plain dict built on first access (then kept), `timestamp` an
-/// aware datetime (None for the zero time); `to_dict()` gives the line as
-/// stored, with the timestamp's exact spelling and any unknown fields.
+/// `data` is a plain dict built on first access (then kept; changing it does
+/// not change the event, whose `to_dict()` and `==` use the stored data),
+/// `timestamp` an aware datetime (None for the zero time); `to_dict()` gives
+/// the line as stored, with the timestamp's exact spelling and any unknown fields.
 #[pyclass(module = "agentsession", name = "Event", frozen)]
 pub struct Event {
     pub inner: agentsession::Event,

@@ -11,10 +11,9 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::convert::{count, timestamp_from_py};
+use crate::convert::{count, seconds, timestamp_from_py};
 use crate::data::{Event, SearchHit};
 use crate::errors::Res;
-use crate::store::seconds;
 
 /// How often a thread waiting for a followed session's next event checks
 /// for Ctrl-C (KeyboardInterrupt).

@@ -20,8 +20,9 @@ mod recorder;
 mod store;
 
 /// Reading a session allocates and frees many small values (the parsed JSON
-/// of every event); mimalloc does this markedly faster than the system
-/// allocator, and keeps that cost off the Python side of the work.
+/// of every event): with mimalloc, `store.events()` of a 100,000-event
+/// session takes about a third less CPU time than with the system allocator
+/// (`benches/python_events.py`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList};
 
 use crate::convert::{count, quoted};
-use crate::data::{events_from_py, Event, Metadata};
+use crate::data::{events_from_py, events_to_py, Event, Metadata};
 use crate::errors::{warn_skipped, Res};
 use crate::notebook;
 use crate::store::Store;
@@ -53,11 +53,7 @@ impl Player {
     /// Every event, oldest first.
     #[getter]
     fn events(&self, py: Python<'_>) -> PyResult<Vec<Py<Event>>> {
-        self.inner
-            .events()
-            .iter()
-            .map(|e| Py::new(py, Event::new(e.clone())))
-            .collect()
+        events_to_py(py, self.inner.events().to_vec())
     }
 
     /// The log lines skipped as corrupt when loading: dicts of path, line

@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
 use agentsession::store::{CreateOptions, NewEvent, StoreOptions};
 use agentsession::ExportFormat;
@@ -14,7 +13,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use serde_json::Value;
 
 use crate::action_buttons::ActionButtonsStore;
-use crate::convert::{count, from_py, quoted, time_from_py};
+use crate::convert::{count, from_py, quoted, seconds, time_from_py};
 use crate::data::{events_to_py, Event, ImageInfo, Metadata, PruneResult};
 use crate::errors::{warn, warn_skipped, Exc, Res};
 use crate::insight;
@@ -36,15 +35,6 @@ fn options(batched: bool) -> StoreOptions {
         batched,
         ..StoreOptions::default()
     }
-}
-
-/// `Duration` from seconds given by the caller; `what` names the argument.
-pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        PyValueError::new_err(format!(
-            "{what} must be a finite number of seconds >= 0, not {value}"
-        ))
-    })
 }
 
 /// An event to append from `(type, data)` or `(type, data, timestamp)`.
@@ -75,23 +65,6 @@ fn new_event(item: &Bound<'_, PyAny>, what: &str) -> PyResult<NewEvent> {
         ev = ev.at(time_from_py(&t, &format!("{what}: timestamp"))?);
     }
     Ok(ev)
-}
-
-impl Store {
-    fn list_metadata(&self, py: Python<'_>) -> Res<Vec<agentsession::Metadata>> {
-        let list = py.detach(|| self.inner.list())?;
-        if !list.skipped.is_empty() {
-            let class = Exc::CorruptDataWarning.class(py)?;
-            for s in &list.skipped {
-                warn(
-                    py,
-                    &class,
-                    &format!("skipped session directory {:?}: {}", s.session_id, s.error),
-                )?;
-            }
-        }
-        Ok(list.sessions)
-    }
 }
 
 #[pymethods]
@@ -296,8 +269,19 @@ impl Store {
     /// Metadata of every session, sorted by id. A directory that cannot be
     /// read as a session is skipped with a `CorruptDataWarning`.
     fn list(&self, py: Python<'_>) -> Res<Vec<Metadata>> {
-        Ok(self
-            .list_metadata(py)?
+        let list = py.detach(|| self.inner.list())?;
+        if !list.skipped.is_empty() {
+            let class = Exc::CorruptDataWarning.class(py)?;
+            for s in &list.skipped {
+                warn(
+                    py,
+                    &class,
+                    &format!("skipped session directory {:?}: {}", s.session_id, s.error),
+                )?;
+            }
+        }
+        Ok(list
+            .sessions
             .into_iter()
             .map(|inner| Metadata { inner })
             .collect())
