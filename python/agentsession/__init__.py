@@ -14,6 +14,7 @@ sessions and a player as the conversation; ``to_pandas()`` exports either
 """
 
 from ._native import (
+    AcpRecorded,
     ActionButton,
     ActionButtonsStore,
     AuxiliaryError,
@@ -36,6 +37,7 @@ from ._native import (
     QueueFull,
     QueuedMessage,
     Recorder,
+    ResumePlan,
     Search,
     SearchHit,
     SessionLocked,
@@ -44,6 +46,9 @@ from ._native import (
     SessionWaitingPermission,
     Store,
     StoreClosed,
+    UsageRow,
+    UsageSummary,
+    UsageTotals,
     auxiliary,
     build_conversation_history,
     last_agent_message,
@@ -51,6 +56,7 @@ from ._native import (
 )
 
 __all__ = [
+    "AcpRecorded",
     "ActionButton",
     "ActionButtonsStore",
     "AuxiliaryError",
@@ -73,6 +79,7 @@ __all__ = [
     "QueueFull",
     "QueuedMessage",
     "Recorder",
+    "ResumePlan",
     "Search",
     "SearchHit",
     "SessionLocked",
@@ -81,6 +88,9 @@ __all__ = [
     "SessionWaitingPermission",
     "Store",
     "StoreClosed",
+    "UsageRow",
+    "UsageSummary",
+    "UsageTotals",
     "auxiliary",
     "build_conversation_history",
     "last_agent_message",

@@ -1,7 +1,7 @@
 """The hidden auxiliary ACP session for utility prompts (a submodule of the native module)."""
 
 import os
-from typing import Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from ._native import FollowUp, Queue
 
@@ -16,6 +16,7 @@ __all__ = [
     "improve_prompt",
     "analyze_follow_up_questions",
     "request_queued_message_title",
+    "set_update_observer",
     "is_started",
     "shutdown",
 ]
@@ -30,5 +31,6 @@ def generate_queued_message_title(message: str) -> str: ...
 def improve_prompt(prompt: str) -> str: ...
 def analyze_follow_up_questions(agent_reply: str) -> list[FollowUp]: ...
 def request_queued_message_title(queue: Queue, message_id: str) -> bool: ...
+def set_update_observer(observer: Optional[Callable[[dict[str, Any]], object]]) -> None: ...
 def is_started() -> bool: ...
 def shutdown() -> None: ...

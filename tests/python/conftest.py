@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from support import copy_fixture_store
+from support import PEER, PEER_PYTHON, copy_fixture_store
 
 import agentsession as ags
 
@@ -35,3 +37,17 @@ def session(store: ags.Store) -> str:
         ],
     )
     return "s1"
+
+
+@pytest.fixture
+def peer() -> Iterator[str]:
+    """The ACP test agent's command line; the auxiliary session is shut down around the test."""
+    if not PEER_PYTHON.exists():
+        # The project's test command sets AGS_REQUIRE_PEERS: a missing peer fails there.
+        if os.environ.get("AGS_REQUIRE_PEERS"):
+            pytest.fail("ACP test peers not installed; run `bash tests/peers/setup.sh`")
+        pytest.skip("ACP test peers not installed; run `bash tests/peers/setup.sh`")
+    ags.auxiliary.shutdown()
+    yield shlex.join([str(PEER_PYTHON), str(PEER)])
+    ags.auxiliary.set_update_observer(None)
+    ags.auxiliary.shutdown()

@@ -17,6 +17,10 @@ REPO = Path(__file__).resolve().parents[2]
 #: The reference fixtures live beside the repository (`../shared/fixtures`).
 FIXTURES = Path(os.environ.get("AGENTSESSION_FIXTURES", REPO / "../shared/fixtures")).resolve()
 
+#: The ACP test agent on the official Python SDK (installed by tests/peers/setup.sh).
+PEER_PYTHON = REPO / "tests" / "peers" / ".venv" / "bin" / "python"
+PEER = REPO / "tests" / "peers" / "python" / "agent.py"
+
 #: Session ids of the reference fixture store.
 COMPLETE = "20260201-120000-fixture01-complete"
 NAMED = "20260201-120500-fixture02-named"

@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import time
-from typing import Iterator
 
 import pytest
 from support import REPO
 
 import agentsession as ags
 from agentsession import auxiliary
-
-PEER_PYTHON = REPO / "tests" / "peers" / ".venv" / "bin" / "python"
-PEER = REPO / "tests" / "peers" / "python" / "agent.py"
-
-
-@pytest.fixture
-def peer() -> Iterator[str]:
-    """The peer's command line; the agent is stopped after the test."""
-    if not PEER_PYTHON.exists():
-        # The project's test command sets AGS_REQUIRE_PEERS: a missing peer fails there.
-        if os.environ.get("AGS_REQUIRE_PEERS"):
-            pytest.fail("ACP test peers not installed; run `bash tests/peers/setup.sh`")
-        pytest.skip("ACP test peers not installed; run `bash tests/peers/setup.sh`")
-    auxiliary.shutdown()
-    yield shlex.join([str(PEER_PYTHON), str(PEER)])
-    auxiliary.shutdown()
 
 
 def test_module() -> None:

@@ -2,11 +2,14 @@
 //! prompts. Every call waits with the GIL released.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use agentsession::auxiliary as aux;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use serde_json::Value;
 
-use crate::convert::seconds;
+use crate::convert::{seconds, to_py};
 use crate::data::FollowUp;
 use crate::errors::Res;
 use crate::queue::Queue;
@@ -88,6 +91,34 @@ fn request_queued_message_title(
     py.detach(|| aux::request_queued_message_title(queue, message_id))
 }
 
+/// Sets (None removes) a function called with each `session/update`
+/// notification the agent sends (a dict, the whole JSON-RPC message), in
+/// order, on the thread that reads the agent's output, e.g. to record it
+/// with `Recorder.record_acp_update`. It should return quickly; an exception
+/// it raises goes to `sys.unraisablehook`.
+#[pyfunction]
+fn set_update_observer(observer: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+    let Some(observer) = observer.filter(|o| !o.is_none()) else {
+        aux::global().set_update_observer(None);
+        return Ok(());
+    };
+    if !observer.is_callable() {
+        return Err(PyTypeError::new_err(
+            "observer must be callable(notification) or None",
+        ));
+    }
+    let observer = observer.unbind();
+    aux::global().set_update_observer(Some(Arc::new(move |update: &Value| {
+        Python::attach(|py| {
+            let called = to_py(py, update).and_then(|d| observer.call1(py, (d,)));
+            if let Err(e) = called {
+                e.write_unraisable(py, Some(observer.bind(py)));
+            }
+        })
+    })));
+    Ok(())
+}
+
 /// Whether the agent process is running.
 #[pyfunction]
 fn is_started() -> bool {
@@ -119,6 +150,7 @@ pub fn module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     m.add_function(wrap_pyfunction!(improve_prompt, &m)?)?;
     m.add_function(wrap_pyfunction!(analyze_follow_up_questions, &m)?)?;
     m.add_function(wrap_pyfunction!(request_queued_message_title, &m)?)?;
+    m.add_function(wrap_pyfunction!(set_update_observer, &m)?)?;
     m.add_function(wrap_pyfunction!(is_started, &m)?)?;
     m.add_function(wrap_pyfunction!(shutdown, &m)?)?;
     Ok(m)

@@ -7,6 +7,7 @@
 
 use pyo3::prelude::*;
 
+mod acp;
 mod action_buttons;
 mod auxiliary;
 mod convert;
@@ -16,6 +17,7 @@ mod insight;
 mod notebook;
 mod player;
 mod queue;
+mod record;
 mod recorder;
 mod store;
 
@@ -44,6 +46,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<insight::Search>()?;
     m.add_class::<data::SearchHit>()?;
     m.add_class::<insight::Follow>()?;
+    m.add_class::<acp::AcpRecorded>()?;
+    m.add_class::<acp::ResumePlan>()?;
+    m.add_class::<acp::UsageTotals>()?;
+    m.add_class::<acp::UsageRow>()?;
+    m.add_class::<acp::UsageSummary>()?;
     m.add_function(wrap_pyfunction!(player::build_conversation_history, m)?)?;
     m.add_function(wrap_pyfunction!(player::last_agent_message, m)?)?;
     errors::register(m)?;

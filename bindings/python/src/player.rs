@@ -5,10 +5,12 @@ use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList};
 
-use crate::convert::{count, quoted};
+use crate::acp::{self, ResumePlan};
+use crate::convert::{count, quoted, to_py};
 use crate::data::{events_from_py, events_to_py, Event, Metadata};
 use crate::errors::{warn_skipped, Res};
 use crate::notebook;
+use crate::record::record_of;
 use crate::store::Store;
 
 /// Plays back one session, loaded when the player is made.
@@ -113,6 +115,23 @@ impl Player {
             .into_iter()
             .map(|e| Py::new(py, Event::new(e.clone())))
             .collect()
+    }
+
+    /// The session as the `session/update` notifications (dicts) an agent
+    /// sends while answering `session/load`.
+    fn acp_updates<'py>(&self, py: Python<'py>) -> Res<Vec<Bound<'py, PyAny>>> {
+        let updates = py.detach(|| self.inner.acp_updates())?;
+        Ok(updates
+            .iter()
+            .map(|u| to_py(py, u))
+            .collect::<PyResult<_>>()?)
+    }
+
+    /// How to continue this session with an agent, given its answer to
+    /// `initialize` (the JSON-RPC response or its result: a dict or JSON text).
+    fn resume_plan(&self, initialize_response: &Bound<'_, PyAny>) -> Res<ResumePlan> {
+        let response = acp::notification(initialize_response, "initialize_response")?;
+        Ok(record_of::<ResumePlan>(&self.inner.resume_plan(&response)?))
     }
 
     fn __len__(&self) -> usize {

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 
+use crate::acp::{self, AcpRecorded};
 use crate::convert::{count, from_py, quoted};
 use crate::data::{ImageInfo, Metadata};
 use crate::errors::Res;
@@ -251,6 +252,25 @@ impl Recorder {
     #[pyo3(signature = (message, code=0))]
     fn record_error(&self, py: Python<'_>, message: &str, code: i64) -> Res<u64> {
         Ok(py.detach(|| self.inner.record_error(message, code))?)
+    }
+
+    /// Records one ACP `session/update` notification (a dict: the JSON-RPC
+    /// message or its params; or its JSON text). Chunks of a message are
+    /// written as one event once the message is complete.
+    fn record_acp_update(
+        &self,
+        py: Python<'_>,
+        notification: &Bound<'_, PyAny>,
+    ) -> Res<AcpRecorded> {
+        let value = acp::notification(notification, "notification")?;
+        let recorded = py.detach(|| self.inner.record_acp_update_value(&value))?;
+        Ok(AcpRecorded::new(recorded))
+    }
+
+    /// Ends a prompt turn: writes the message in progress and a `turn_end`
+    /// event with the agent's stop reason; returns the seqs written.
+    fn record_turn_end(&self, py: Python<'_>, stop_reason: &str) -> Res<Vec<u64>> {
+        Ok(py.detach(|| self.inner.record_turn_end(stop_reason))?)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

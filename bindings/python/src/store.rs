@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use serde_json::Value;
 
+use crate::acp::{UsageSummary, UsageTotals};
 use crate::action_buttons::ActionButtonsStore;
 use crate::convert::{count, from_py, quoted, seconds, time_from_py};
 use crate::data::{events_to_py, Event, ImageInfo, Metadata, PruneResult};
@@ -19,6 +20,7 @@ use crate::errors::{warn, warn_skipped, Exc, Res};
 use crate::insight;
 use crate::notebook;
 use crate::queue::Queue;
+use crate::record::record_of;
 
 /// A store of sessions under a base directory (created if missing).
 ///
@@ -461,6 +463,18 @@ impl Store {
         timeout: Option<f64>,
     ) -> Res<insight::Follow> {
         insight::follow(py, &self.inner, session_id, after_seq, timeout)
+    }
+
+    /// The usage the agent reported in a session (tokens in context, cost).
+    fn usage(&self, py: Python<'_>, session_id: &str) -> Res<UsageTotals> {
+        let usage = py.detach(|| self.inner.usage(session_id))?;
+        Ok(record_of::<UsageTotals>(&usage))
+    }
+
+    /// The usage of all sessions: in total, per day, per agent and per session.
+    fn usage_summary(&self, py: Python<'_>) -> Res<UsageSummary> {
+        let summary = py.detach(|| self.inner.usage_summary())?;
+        Ok(record_of::<UsageSummary>(&summary))
     }
 
     /// One row per session (pandas is the optional extra `agentsession[pandas]`).
