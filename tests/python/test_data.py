@@ -117,7 +117,7 @@ def test_image_info_and_prune_result(fixture_store: ags.Store) -> None:
     assert image.to_dict().keys() == {"id", "name", "mime_type", "size", "created_at"}
     assert image.name == image.id
     assert isinstance(image.created_at, datetime) and image.created_at.tzinfo is not None
-    assert repr(image) == f"ImageInfo(id='{image.id}', name='{image.id}', mime_type='image/png', size=78)"
+    assert repr(image).startswith(f"ImageInfo(id='{image.id}', name='{image.id}', mime_type='image/png', size=78, created_at=datetime.datetime(")
     r = ags.PruneResult.from_dict({"events_removed": 1, "images_removed": 2, "bytes_reclaimed": 3})
     assert (r.events_removed, r.images_removed, r.bytes_reclaimed) == (1, 2, 3)
     assert repr(r) == "PruneResult(events_removed=1, images_removed=2, bytes_reclaimed=3)"

@@ -13,6 +13,7 @@ use crate::convert::{seconds, to_py};
 use crate::data::FollowUp;
 use crate::errors::Res;
 use crate::queue::Queue;
+use crate::record::record_of;
 
 /// Records the agent's command line (split like a shell would) and working
 /// directory (default: the current one). Starts nothing: the agent starts on
@@ -75,7 +76,7 @@ fn analyze_follow_up_questions(py: Python<'_>, agent_reply: &str) -> Res<Vec<Fol
     let follow_ups = py.detach(|| aux::analyze_follow_up_questions(agent_reply))?;
     Ok(follow_ups
         .into_iter()
-        .map(|inner| FollowUp { inner })
+        .map(|f| record_of::<FollowUp>(&f))
         .collect())
 }
 

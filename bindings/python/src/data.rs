@@ -1,9 +1,12 @@
 //! The frozen data objects: attributes named as the JSON fields, `to_dict()`
 //! giving the JSON object, `from_dict()` reading one back, equality, a
-//! readable repr, and pickling through `from_dict(to_dict())`.
+//! readable repr, and pickling through `from_dict(to_dict())`. The simple
+//! ones are [`json_record!`]s; `Metadata`, `Event`, `QueuedMessage` and
+//! `ActionButton` keep the core's value (unknown fields, lazy event data).
 
 use std::sync::OnceLock;
 
+use agentsession::event::ImageRef;
 use agentsession::timefmt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,7 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::convert::{datetime, map_to_py, object_from_py, time_to_py, to_py};
+use crate::convert::{map_to_py, object_from_py, time_to_py, to_py};
+use crate::record::{json_record, Int, JsonRecord, Str, Time};
 
 /// `(cls.from_dict, (d,))`: how every data object pickles.
 fn reduce<'py>(
@@ -319,192 +323,6 @@ impl Event {
     }
 }
 
-/// A stored image of a session.
-#[pyclass(module = "agentsession", name = "ImageInfo", frozen)]
-pub struct ImageInfo {
-    pub inner: agentsession::ImageInfo,
-}
-
-#[pymethods]
-impl ImageInfo {
-    /// Image id, also its file name under the session's `images/`.
-    #[getter]
-    fn id(&self) -> &str {
-        &self.inner.id
-    }
-    /// Original name when just saved; the id when listed.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.inner.name
-    }
-    /// MIME type.
-    #[getter]
-    fn mime_type(&self) -> &str {
-        &self.inner.mime_type
-    }
-    /// Size in bytes.
-    #[getter]
-    fn size(&self) -> u64 {
-        self.inner.size
-    }
-    /// When the file was written (aware datetime), or None when unknown.
-    #[getter]
-    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match &self.inner.created_at {
-            Some(t) => Ok(datetime(py, t)?.into_any()),
-            None => Ok(py.None().into_bound(py)),
-        }
-    }
-
-    /// `{id, name, mime_type, size, created_at}` (created_at as RFC 3339 text or None).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("id", &self.inner.id)?;
-        d.set_item("name", &self.inner.name)?;
-        d.set_item("mime_type", &self.inner.mime_type)?;
-        d.set_item("size", self.inner.size)?;
-        d.set_item(
-            "created_at",
-            self.inner.created_at.as_ref().map(timefmt::format),
-        )?;
-        Ok(d)
-    }
-
-    /// An ImageInfo from the object `to_dict()` gives.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<ImageInfo> {
-        let map = object_from_py(d, "d")?;
-        let text = |k: &str| -> PyResult<String> {
-            map.get(k)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| bad_dict("ImageInfo", format!("{k:?} must be a string")))
-        };
-        let created_at = match map.get("created_at") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => timefmt::parse(s),
-            Some(_) => return Err(bad_dict("ImageInfo", "\"created_at\" must be a string")),
-        };
-        Ok(ImageInfo {
-            inner: agentsession::ImageInfo {
-                id: text("id")?,
-                name: text("name")?,
-                mime_type: text("mime_type")?,
-                size: map
-                    .get("size")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| bad_dict("ImageInfo", "\"size\" must be an integer"))?,
-                created_at,
-            },
-        })
-    }
-
-    fn __eq__(&self, other: &Self) -> bool {
-        self.inner == other.inner
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let i = &self.inner;
-        repr(
-            "ImageInfo",
-            &[
-                ("id", i.id.as_str().into_pyobject(py)?.into_any()),
-                ("name", i.name.as_str().into_pyobject(py)?.into_any()),
-                (
-                    "mime_type",
-                    i.mime_type.as_str().into_pyobject(py)?.into_any(),
-                ),
-                ("size", i.size.into_pyobject(py)?.into_any()),
-            ],
-        )
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
-    }
-}
-
-/// What a prune removed.
-#[pyclass(module = "agentsession", name = "PruneResult", frozen)]
-pub struct PruneResult {
-    pub inner: agentsession::PruneResult,
-}
-
-#[pymethods]
-impl PruneResult {
-    /// Events dropped.
-    #[getter]
-    fn events_removed(&self) -> usize {
-        self.inner.events_removed
-    }
-    /// Image files deleted.
-    #[getter]
-    fn images_removed(&self) -> usize {
-        self.inner.images_removed
-    }
-    /// Bytes freed (log and images).
-    #[getter]
-    fn bytes_reclaimed(&self) -> u64 {
-        self.inner.bytes_reclaimed
-    }
-
-    /// `{events_removed, images_removed, bytes_reclaimed}`.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("events_removed", self.inner.events_removed)?;
-        d.set_item("images_removed", self.inner.images_removed)?;
-        d.set_item("bytes_reclaimed", self.inner.bytes_reclaimed)?;
-        Ok(d)
-    }
-
-    /// A PruneResult from the object `to_dict()` gives.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<PruneResult> {
-        let map = object_from_py(d, "d")?;
-        let n = |k: &str| -> PyResult<u64> {
-            map.get(k)
-                .and_then(Value::as_u64)
-                .ok_or_else(|| bad_dict("PruneResult", format!("{k:?} must be an integer")))
-        };
-        Ok(PruneResult {
-            inner: agentsession::PruneResult {
-                events_removed: n("events_removed")? as usize,
-                images_removed: n("images_removed")? as usize,
-                bytes_reclaimed: n("bytes_reclaimed")?,
-            },
-        })
-    }
-
-    fn __eq__(&self, other: &Self) -> bool {
-        self.inner == other.inner
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let r = &self.inner;
-        repr(
-            "PruneResult",
-            &[
-                (
-                    "events_removed",
-                    r.events_removed.into_pyobject(py)?.into_any(),
-                ),
-                (
-                    "images_removed",
-                    r.images_removed.into_pyobject(py)?.into_any(),
-                ),
-                (
-                    "bytes_reclaimed",
-                    r.bytes_reclaimed.into_pyobject(py)?.into_any(),
-                ),
-            ],
-        )
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
-    }
-}
-
 /// Lists at least this long are built with the cyclic GC paused.
 const GC_PAUSE_MIN: usize = 1000;
 
@@ -740,153 +558,107 @@ impl ActionButton {
     }
 }
 
-/// A suggested answer to an agent's reply, from the auxiliary session.
-#[pyclass(module = "agentsession", name = "FollowUp", frozen)]
-pub struct FollowUp {
-    pub inner: agentsession::FollowUp,
-}
-
-#[pymethods]
-impl FollowUp {
-    /// Short caption (a few words).
-    #[getter]
-    fn label(&self) -> &str {
-        &self.inner.label
-    }
-    /// The full message to send when chosen.
-    #[getter]
-    fn value(&self) -> &str {
-        &self.inner.value
-    }
-
-    /// `{label, value}`.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        serde_to_dict(py, &self.inner)
-    }
-
-    /// A FollowUp from its JSON object.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<FollowUp> {
-        Ok(FollowUp {
-            inner: serde_from_dict(d, "d", "FollowUp")?,
-        })
-    }
-
-    fn __eq__(&self, other: &Self) -> bool {
-        self.inner == other.inner
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr(
-            "FollowUp",
-            &[
-                ("label", py_str(py, &self.inner.label)?),
-                ("value", py_str(py, &self.inner.value)?),
-            ],
-        )
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
+json_record! {
+    /// A stored image of a session.
+    ImageInfo {
+        /// Image id, also its file name under the session's `images/`.
+        id: Str,
+        /// Original name when just saved; the id when listed.
+        name: Str,
+        /// MIME type.
+        mime_type: Str,
+        /// Size in bytes.
+        size: Int,
+        /// When the file was written (aware datetime), or None when unknown.
+        created_at: Time,
     }
 }
 
-/// One event that matched a search.
-#[pyclass(module = "agentsession", name = "SearchHit", frozen)]
-pub struct SearchHit {
-    pub inner: agentsession::SearchHit,
+impl ImageInfo {
+    /// The Python object of a core image.
+    pub fn new(i: &agentsession::ImageInfo) -> ImageInfo {
+        let mut map = Map::new();
+        map.insert("id".into(), i.id.clone().into());
+        map.insert("name".into(), i.name.clone().into());
+        map.insert("mime_type".into(), i.mime_type.clone().into());
+        map.insert("size".into(), i.size.into());
+        let created = i.created_at.as_ref().map(timefmt::format);
+        map.insert("created_at".into(), created.into());
+        ImageInfo::from_map(map)
+    }
+
+    /// The reference a prompt records for this image.
+    pub fn image_ref(&self) -> ImageRef {
+        let text = |k: &str| self.map.get(k).and_then(Value::as_str).unwrap_or("");
+        ImageRef {
+            id: text("id").to_string(),
+            name: text("name").to_string(),
+            mime_type: text("mime_type").to_string(),
+        }
+    }
 }
 
-#[pymethods]
+json_record! {
+    /// What a prune removed.
+    PruneResult {
+        /// Events dropped.
+        events_removed: Int,
+        /// Image files deleted.
+        images_removed: Int,
+        /// Bytes freed (log and images).
+        bytes_reclaimed: Int,
+    }
+}
+
+impl PruneResult {
+    /// The Python object of the core's result.
+    pub fn new(r: &agentsession::PruneResult) -> PruneResult {
+        let mut map = Map::new();
+        map.insert("events_removed".into(), r.events_removed.into());
+        map.insert("images_removed".into(), r.images_removed.into());
+        map.insert("bytes_reclaimed".into(), r.bytes_reclaimed.into());
+        PruneResult::from_map(map)
+    }
+}
+
+json_record! {
+    /// A suggested answer to an agent's reply, from the auxiliary session.
+    FollowUp {
+        /// Short caption (a few words).
+        label: Str,
+        /// The full message to send when chosen.
+        value: Str,
+    }
+}
+
+json_record! {
+    /// One event that matched a search.
+    SearchHit {
+        /// The session.
+        session_id: Str,
+        /// The event's seq.
+        seq: Int,
+        /// The event's type.
+        r#type["type"]: Str,
+        /// The event's time (aware datetime; None for the zero time).
+        timestamp: Time,
+        /// The data field that matched (`message`, `text`, `title`, `raw_input`...).
+        field: Str,
+        /// Text around the first match, on one line.
+        snippet: Str,
+    }
+}
+
 impl SearchHit {
-    /// The session.
-    #[getter]
-    fn session_id(&self) -> &str {
-        &self.inner.session_id
-    }
-    /// The event's seq.
-    #[getter]
-    fn seq(&self) -> u64 {
-        self.inner.seq
-    }
-    /// The event's type.
-    #[getter]
-    fn r#type(&self) -> &str {
-        &self.inner.event_type
-    }
-    /// The event's time (aware datetime; None for the zero time).
-    #[getter]
-    fn timestamp<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        time_to_py(py, &self.inner.timestamp)
-    }
-    /// The data field that matched (`message`, `text`, `title`, `raw_input`...).
-    #[getter]
-    fn field(&self) -> &str {
-        &self.inner.field
-    }
-    /// Text around the first match, on one line.
-    #[getter]
-    fn snippet(&self) -> &str {
-        &self.inner.snippet
-    }
-
-    /// `{session_id, seq, type, timestamp, field, snippet}` (timestamp as stored).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let h = &self.inner;
-        let d = PyDict::new(py);
-        d.set_item("session_id", &h.session_id)?;
-        d.set_item("seq", h.seq)?;
-        d.set_item("type", &h.event_type)?;
-        d.set_item("timestamp", &h.timestamp)?;
-        d.set_item("field", &h.field)?;
-        d.set_item("snippet", &h.snippet)?;
-        Ok(d)
-    }
-
-    /// A SearchHit from the object `to_dict()` gives.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, d: &Bound<'_, PyAny>) -> PyResult<SearchHit> {
-        let map = object_from_py(d, "d")?;
-        let text = |k: &str| -> PyResult<String> {
-            map.get(k)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| bad_dict("SearchHit", format!("{k:?} must be a string")))
-        };
-        Ok(SearchHit {
-            inner: agentsession::SearchHit {
-                session_id: text("session_id")?,
-                seq: map
-                    .get("seq")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| bad_dict("SearchHit", "\"seq\" must be an integer"))?,
-                event_type: text("type")?,
-                timestamp: text("timestamp")?,
-                field: text("field")?,
-                snippet: text("snippet")?,
-            },
-        })
-    }
-
-    fn __eq__(&self, other: &Self) -> bool {
-        self.inner == other.inner
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let h = &self.inner;
-        repr(
-            "SearchHit",
-            &[
-                ("session_id", py_str(py, &h.session_id)?),
-                ("seq", h.seq.into_pyobject(py)?.into_any()),
-                ("type", py_str(py, &h.event_type)?),
-                ("field", py_str(py, &h.field)?),
-                ("snippet", py_str(py, &h.snippet)?),
-            ],
-        )
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
-        reduce(slf.py(), slf.get_type(), slf.get().to_dict(slf.py())?)
+    /// The Python object of a core hit.
+    pub fn new(h: agentsession::SearchHit) -> SearchHit {
+        let mut map = Map::new();
+        map.insert("session_id".into(), h.session_id.into());
+        map.insert("seq".into(), h.seq.into());
+        map.insert("type".into(), h.event_type.into());
+        map.insert("timestamp".into(), h.timestamp.into());
+        map.insert("field".into(), h.field.into());
+        map.insert("snippet".into(), h.snippet.into());
+        SearchHit::from_map(map)
     }
 }

@@ -131,7 +131,7 @@ impl Search {
         }
         match next {
             None => Ok(None),
-            Some(hit) => Ok(Some(SearchHit { inner: hit? })),
+            Some(hit) => Ok(Some(SearchHit::new(hit?))),
         }
     }
 }

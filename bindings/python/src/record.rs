@@ -106,8 +106,9 @@ impl FieldKind for Json {
 pub trait JsonRecord: pyo3::PyClass + Sized {
     /// The record over a JSON object (already checked).
     fn from_map(map: Map<String, Value>) -> Self;
-    /// Whether a JSON object has every field in an acceptable form.
-    fn valid_map(map: &Map<String, Value>) -> bool;
+    /// Checks that a JSON object has every field in an acceptable form;
+    /// the error names the first field that is not.
+    fn check_map(map: &Map<String, Value>) -> Result<(), &'static str>;
 }
 
 impl<T: JsonRecord + Into<PyClassInitializer<T>>> FieldKind for Record<T> {
@@ -116,7 +117,8 @@ impl<T: JsonRecord + Into<PyClassInitializer<T>>> FieldKind for Record<T> {
         Ok(Py::new(py, T::from_map(map))?.into_any())
     }
     fn valid(v: Option<&Value>) -> bool {
-        v.and_then(Value::as_object).is_some_and(T::valid_map)
+        v.and_then(Value::as_object)
+            .is_some_and(|m| T::check_map(m).is_ok())
     }
     fn repr(_: Python<'_>, _: Option<&Value>) -> PyResult<Option<String>> {
         Ok(None)
@@ -142,7 +144,7 @@ impl<T: JsonRecord + Into<PyClassInitializer<T>>> FieldKind for Records<T> {
         v.and_then(Value::as_array).is_some_and(|items| {
             items
                 .iter()
-                .all(|i| i.as_object().is_some_and(T::valid_map))
+                .all(|i| i.as_object().is_some_and(|m| T::check_map(m).is_ok()))
         })
     }
     fn repr(_: Python<'_>, v: Option<&Value>) -> PyResult<Option<String>> {
@@ -160,9 +162,9 @@ pub fn record_of<T: JsonRecord>(v: &impl Serialize) -> T {
 }
 
 /// The error `from_dict` raises for a bad object.
-pub fn invalid_record(what: &str) -> PyErr {
+pub fn invalid_record(what: &str, field: &str) -> PyErr {
     PyValueError::new_err(format!(
-        "d is not a valid {what}: a field is missing or has the wrong type"
+        "d is not a valid {what}: field {field:?} is missing or has the wrong type"
     ))
 }
 
@@ -171,7 +173,7 @@ macro_rules! json_record {
     (
         $(#[$doc:meta])*
         $name:ident {
-            $( $(#[$fdoc:meta])* $field:ident : $kind:ty ),+ $(,)?
+            $( $(#[$fdoc:meta])* $field:ident $([$key:literal])? : $kind:ty ),+ $(,)?
         }
     ) => {
         $(#[$doc])*
@@ -184,8 +186,16 @@ macro_rules! json_record {
             fn from_map(map: serde_json::Map<String, serde_json::Value>) -> Self {
                 $name { map }
             }
-            fn valid_map(map: &serde_json::Map<String, serde_json::Value>) -> bool {
-                true $( && <$kind as $crate::record::FieldKind>::valid(map.get(stringify!($field))) )+
+            fn check_map(
+                map: &serde_json::Map<String, serde_json::Value>,
+            ) -> Result<(), &'static str> {
+                $(
+                    let key = $crate::record::field_key!($field $(, $key)?);
+                    if !<$kind as $crate::record::FieldKind>::valid(map.get(key)) {
+                        return Err(key);
+                    }
+                )+
+                Ok(())
             }
         }
 
@@ -195,7 +205,7 @@ macro_rules! json_record {
                 $(#[$fdoc])*
                 #[getter]
                 fn $field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-                    <$kind as $crate::record::FieldKind>::to_py(py, self.map.get(stringify!($field)))
+                    <$kind as $crate::record::FieldKind>::to_py(py, self.map.get($crate::record::field_key!($field $(, $key)?)))
                 }
             )+
 
@@ -211,10 +221,9 @@ macro_rules! json_record {
                 d: &Bound<'_, PyAny>,
             ) -> PyResult<Self> {
                 let map = $crate::convert::object_from_py(d, "d")?;
-                if <Self as $crate::record::JsonRecord>::valid_map(&map) {
-                    Ok($name { map })
-                } else {
-                    Err($crate::record::invalid_record(stringify!($name)))
+                match <Self as $crate::record::JsonRecord>::check_map(&map) {
+                    Ok(()) => Ok($name { map }),
+                    Err(field) => Err($crate::record::invalid_record(stringify!($name), field)),
                 }
             }
 
@@ -225,8 +234,8 @@ macro_rules! json_record {
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
                 let mut parts: Vec<String> = Vec::new();
                 $(
-                    if let Some(r) = <$kind as $crate::record::FieldKind>::repr(py, self.map.get(stringify!($field)))? {
-                        parts.push(format!("{}={}", stringify!($field), r));
+                    if let Some(r) = <$kind as $crate::record::FieldKind>::repr(py, self.map.get($crate::record::field_key!($field $(, $key)?)))? {
+                        parts.push(format!("{}={}", $crate::record::field_key!($field $(, $key)?), r));
                     }
                 )+
                 Ok(format!("{}({})", stringify!($name), parts.join(", ")))
@@ -242,4 +251,14 @@ macro_rules! json_record {
     };
 }
 
-pub(crate) use json_record;
+/// The JSON key of a field: its name, or the key given in brackets.
+macro_rules! field_key {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident, $key:literal) => {
+        $key
+    };
+}
+
+pub(crate) use {field_key, json_record};

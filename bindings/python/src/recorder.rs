@@ -27,12 +27,7 @@ fn image_refs(images: &Bound<'_, PyAny>) -> PyResult<Vec<ImageRef>> {
     for (i, item) in images.try_iter()?.enumerate() {
         let item = item?;
         if let Ok(info) = item.cast::<ImageInfo>() {
-            let info = &info.get().inner;
-            refs.push(ImageRef {
-                id: info.id.clone(),
-                name: info.name.clone(),
-                mime_type: info.mime_type.clone(),
-            });
+            refs.push(info.get().image_ref());
             continue;
         }
         if item.cast::<PyDict>().is_err() {

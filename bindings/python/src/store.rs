@@ -342,8 +342,8 @@ impl Store {
         mime_type: &str,
         name: Option<&str>,
     ) -> Res<ImageInfo> {
-        let inner = py.detach(|| self.inner.save_image(session_id, &data, mime_type, name))?;
-        Ok(ImageInfo { inner })
+        let info = py.detach(|| self.inner.save_image(session_id, &data, mime_type, name))?;
+        Ok(ImageInfo::new(&info))
     }
 
     /// The path of a stored image.
@@ -354,10 +354,7 @@ impl Store {
     /// The session's images, sorted by id.
     fn list_images(&self, py: Python<'_>, session_id: &str) -> Res<Vec<ImageInfo>> {
         let images = py.detach(|| self.inner.list_images(session_id))?;
-        Ok(images
-            .into_iter()
-            .map(|inner| ImageInfo { inner })
-            .collect())
+        Ok(images.into_iter().map(|i| ImageInfo::new(&i)).collect())
     }
 
     /// Deletes a stored image.
@@ -394,7 +391,7 @@ impl Store {
             max_size_bytes: count(max_size_bytes, "max_size_bytes")?,
         };
         let r = py.detach(|| self.inner.prune_if_needed(session_id, limits))?;
-        Ok(r.map(|inner| PruneResult { inner }))
+        Ok(r.map(|r| PruneResult::new(&r)))
     }
 
     /// The message queue of a session.
