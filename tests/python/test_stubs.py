@@ -41,6 +41,12 @@ SPEC_NAMES = {
         "ActionButtonsStore",
         "ActionButton",
         "SearchHit",
+        "Lock",
+        "LockInfo",
+        "LockCheck",
+        "configure",
+        "cleanup_all_locks",
+        "active_lock_count",
         "AcpRecorded",
         "ResumePlan",
         "UsageTotals",
@@ -58,6 +64,18 @@ SPEC_NAMES = {
         "shutdown",
         "is_started",
         "set_update_observer",
+    ],
+    ags.Lock: [
+        "set_processing",
+        "set_idle",
+        "set_waiting_permission",
+        "release",
+        "is_valid",
+        "info",
+        "session_id",
+        "instance_id",
+        "__enter__",
+        "__exit__",
     ],
     ags.Queue: ["add", "list", "get", "remove", "pop", "clear", "__len__", "update_title", "move", "delete"],
     ags.ActionButtonsStore: ["get", "set", "clear", "is_empty", "delete"],
@@ -89,6 +107,12 @@ SPEC_NAMES = {
         "follow",
         "usage",
         "usage_summary",
+        "try_acquire_lock",
+        "force_acquire_lock",
+        "force_interrupt_lock",
+        "lock_info",
+        "is_locked",
+        "check_lock_status",
         "__enter__",
         "__exit__",
         "_repr_html_",
@@ -163,6 +187,8 @@ def test_spec_signatures() -> None:
     assert sig(ags.ActionButtonsStore.set) == ["self", "buttons", "for_event_seq"]
     assert sig(ags.auxiliary.initialize) == ["command", "cwd"]
     assert sig(ags.auxiliary.prompt) == ["text", "timeout"]
+    assert sig(ags.Store.try_acquire_lock) == ["self", "session_id", "client_type"]
+    assert sig(ags.configure) == ["heartbeat_interval", "stale_timeout"]
 
 
 def test_stubtest(tmp_path: Path) -> None:

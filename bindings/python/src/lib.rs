@@ -14,6 +14,7 @@ mod convert;
 mod data;
 mod errors;
 mod insight;
+mod lock;
 mod notebook;
 mod player;
 mod queue;
@@ -46,6 +47,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<insight::Search>()?;
     m.add_class::<data::SearchHit>()?;
     m.add_class::<insight::Follow>()?;
+    m.add_class::<lock::Lock>()?;
+    m.add_class::<lock::LockInfo>()?;
+    m.add_class::<lock::LockCheck>()?;
     m.add_class::<acp::AcpRecorded>()?;
     m.add_class::<acp::ResumePlan>()?;
     m.add_class::<acp::UsageTotals>()?;
@@ -53,6 +57,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<acp::UsageSummary>()?;
     m.add_function(wrap_pyfunction!(player::build_conversation_history, m)?)?;
     m.add_function(wrap_pyfunction!(player::last_agent_message, m)?)?;
+    lock::register(m)?;
     errors::register(m)?;
     // `import agentsession.auxiliary` finds the submodule through sys.modules.
     let aux = auxiliary::module(m.py())?;

@@ -31,14 +31,22 @@ pub trait FieldKind {
 pub struct Str;
 /// A string, or null / absent.
 pub struct OptStr;
+/// A string that reads as "" when absent.
+pub struct Text;
 /// An unsigned integer.
 pub struct Int;
+/// A signed integer.
+pub struct SignedInt;
+/// A boolean.
+pub struct Bool;
 /// An RFC 3339 time (aware `datetime`), or null / absent (`None`).
 pub struct Time;
 /// Any JSON (dicts, lists, ...), present.
 pub struct Json;
 /// A nested record.
 pub struct Record<T>(std::marker::PhantomData<T>);
+/// A nested record, or null / absent (`None`).
+pub struct OptRecord<T>(std::marker::PhantomData<T>);
 /// A list of nested records.
 pub struct Records<T>(std::marker::PhantomData<T>);
 
@@ -64,6 +72,15 @@ impl FieldKind for OptStr {
     }
 }
 
+impl FieldKind for Text {
+    fn to_py(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+        Str::to_py(py, v)
+    }
+    fn valid(v: Option<&Value>) -> bool {
+        matches!(v, None | Some(Value::String(_)))
+    }
+}
+
 impl FieldKind for Int {
     fn to_py(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
         Ok(v.and_then(Value::as_u64)
@@ -74,6 +91,32 @@ impl FieldKind for Int {
     }
     fn valid(v: Option<&Value>) -> bool {
         v.is_some_and(Value::is_u64)
+    }
+}
+
+impl FieldKind for SignedInt {
+    fn to_py(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+        Ok(v.and_then(Value::as_i64)
+            .unwrap_or(0)
+            .into_pyobject(py)?
+            .into_any()
+            .unbind())
+    }
+    fn valid(v: Option<&Value>) -> bool {
+        v.is_some_and(Value::is_i64)
+    }
+}
+
+impl FieldKind for Bool {
+    fn to_py(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+        let b = v.and_then(Value::as_bool).unwrap_or(false);
+        Ok(pyo3::types::PyBool::new(py, b)
+            .to_owned()
+            .into_any()
+            .unbind())
+    }
+    fn valid(v: Option<&Value>) -> bool {
+        v.is_some_and(Value::is_boolean)
     }
 }
 
@@ -119,6 +162,25 @@ impl<T: JsonRecord + Into<PyClassInitializer<T>>> FieldKind for Record<T> {
     fn valid(v: Option<&Value>) -> bool {
         v.and_then(Value::as_object)
             .is_some_and(|m| T::check_map(m).is_ok())
+    }
+    fn repr(_: Python<'_>, _: Option<&Value>) -> PyResult<Option<String>> {
+        Ok(None)
+    }
+}
+
+impl<T: JsonRecord + Into<PyClassInitializer<T>>> FieldKind for OptRecord<T> {
+    fn to_py(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+        match v.and_then(Value::as_object) {
+            Some(map) => Ok(Py::new(py, T::from_map(map.clone()))?.into_any()),
+            None => Ok(py.None()),
+        }
+    }
+    fn valid(v: Option<&Value>) -> bool {
+        match v {
+            None | Some(Value::Null) => true,
+            Some(Value::Object(map)) => T::check_map(map).is_ok(),
+            Some(_) => false,
+        }
     }
     fn repr(_: Python<'_>, _: Option<&Value>) -> PyResult<Option<String>> {
         Ok(None)

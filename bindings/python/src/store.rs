@@ -18,6 +18,7 @@ use crate::convert::{count, from_py, quoted, seconds, time_from_py};
 use crate::data::{events_to_py, Event, ImageInfo, Metadata, PruneResult};
 use crate::errors::{warn, warn_skipped, Exc, Res};
 use crate::insight;
+use crate::lock::{Lock, LockCheck, LockInfo};
 use crate::notebook;
 use crate::queue::Queue;
 use crate::record::record_of;
@@ -406,6 +407,49 @@ impl Store {
         Ok(ActionButtonsStore {
             inner: self.inner.action_buttons(session_id)?,
         })
+    }
+
+    /// Takes the session's lock unless a live holder has it (a dead or stale
+    /// holder's lock is taken over); `SessionLocked` otherwise.
+    fn try_acquire_lock(&self, py: Python<'_>, session_id: &str, client_type: &str) -> Res<Lock> {
+        let inner = py.detach(|| self.inner.try_acquire_lock(session_id, client_type))?;
+        Ok(Lock { inner })
+    }
+
+    /// Takes the lock also from an idle live holder; `SessionProcessing` or
+    /// `SessionWaitingPermission` while the holder is busy.
+    fn force_acquire_lock(&self, py: Python<'_>, session_id: &str, client_type: &str) -> Res<Lock> {
+        let inner = py.detach(|| self.inner.force_acquire_lock(session_id, client_type))?;
+        Ok(Lock { inner })
+    }
+
+    /// Takes the lock whatever the holder is doing (ask the user first).
+    fn force_interrupt_lock(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        client_type: &str,
+    ) -> Res<Lock> {
+        let inner = py.detach(|| self.inner.force_interrupt_lock(session_id, client_type))?;
+        Ok(Lock { inner })
+    }
+
+    /// The session's `.lock` as written, even if stale; None when there is none.
+    fn lock_info(&self, py: Python<'_>, session_id: &str) -> Res<Option<LockInfo>> {
+        let info = py.detach(|| self.inner.lock_info(session_id))?;
+        Ok(info.map(|i| record_of(&i)))
+    }
+
+    /// Whether a live holder (not dead, not stale) has the session.
+    fn is_locked(&self, py: Python<'_>, session_id: &str) -> Res<bool> {
+        Ok(py.detach(|| self.inner.is_locked(session_id))?)
+    }
+
+    /// Where the session's lock stands, what each acquisition mode would do,
+    /// and a sentence saying so.
+    fn check_lock_status(&self, py: Python<'_>, session_id: &str) -> Res<LockCheck> {
+        let check = py.detach(|| self.inner.check_lock_status(session_id))?;
+        Ok(LockCheck::new(&check))
     }
 
     /// Searches the text of every session; an iterator of `SearchHit`s,
