@@ -32,7 +32,7 @@ def run_threads(targets: list[Callable[[], None]]) -> None:
     assert errors == []
 
 
-def test_appending_and_reading_at_once(tmp_path: Path) -> None:
+def test_appending_queueing_and_reading_at_once(tmp_path: Path) -> None:
     store = ags.Store(tmp_path)
     store.create("t", "a", "/w")
     other = ags.Store(tmp_path)  # a second handle on the same directory
@@ -66,7 +66,17 @@ def test_appending_and_reading_at_once(tmp_path: Path) -> None:
             store.metadata("t")
             store.list()
 
-    run_threads([writer(n) for n in range(writers)] + [reader, reader])
+    queued: list[str] = []
+
+    def queuer() -> None:
+        q = other.queue("t")
+        for i in range(30):
+            queued.append(q.add(f"queued {i}").id)
+            if i % 3 == 0:
+                q.pop()
+
+    run_threads([writer(n) for n in range(writers)] + [reader, reader, queuer])
+    assert len(store.queue("t")) == 20 and len(set(queued)) == 30
     per_thread = sum(2 if i % 3 == 0 else 1 for i in range(per_writer))
     events = store.events("t", strict=True)
     assert [e.seq for e in events] == list(range(1, writers * per_thread + 1))
