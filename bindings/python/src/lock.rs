@@ -203,10 +203,7 @@ fn release_locks_on_signals() -> Res<Vec<i32>> {
 /// and the auxiliary agent.
 #[pyfunction]
 fn at_exit(py: Python<'_>) {
-    py.detach(|| {
-        runtime::shutdown();
-        agentsession::auxiliary::shutdown();
-    });
+    py.detach(runtime::shutdown);
 }
 
 /// Adds the lock functions to the module and registers the exit hook.
