@@ -166,3 +166,11 @@ def test_auxiliary_updates_reach_an_observer(store: ags.Store, peer: str, monkey
     assert raised and isinstance(raised[0], RuntimeError)
     with pytest.raises(TypeError, match="observer must be callable"):
         ags.auxiliary.set_update_observer(3)  # type: ignore[arg-type]
+
+
+def test_resume_plan_function(store: ags.Store, rec: ags.Recorder) -> None:
+    rec.record_user_prompt("hi")
+    rec.record_acp_update(chunk("agent_message_chunk", "hello"))
+    plan = ags.resume_plan(store.metadata("acp"), store.events("acp"), init_response({"loadSession": True}))
+    assert plan == ags.Player(store, "acp").resume_plan(init_response({"loadSession": True}))
+    assert plan.method == "session/load"

@@ -230,3 +230,24 @@ def test_processes_race_for_one_lock(store: ags.Store, session: str, tmp_path: P
     for r in racers:
         r.communicate("", timeout=20)
     assert sorted(results) == ["lost", "lost", "lost", "won"]
+
+
+def test_runtime_settings_stats_and_shutdown(store: ags.Store, session: str) -> None:
+    assert ags.settings() == ags.Settings.from_dict({"heartbeat_interval": 10.0, "stale_timeout": 60.0})
+    ags.configure(heartbeat_interval=0.02, stale_timeout=1)
+    s = ags.settings()
+    assert (s.heartbeat_interval, s.stale_timeout) == (0.02, 1.0)
+    ags.reset_heartbeat_stats()
+    lock = store.try_acquire_lock(session, "cli")
+    deadline = time.monotonic() + 5
+    while ags.heartbeat_stats().heartbeats < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stats = ags.heartbeat_stats()
+    assert stats.heartbeats >= 2 and stats.failures == 0
+    assert 0 <= stats.lateness_p50 <= stats.lateness_max
+    assert pickle.loads(pickle.dumps(stats)) == stats
+    ags.shutdown()  # releases the lock and stops the heartbeat thread
+    assert not lock.is_valid() and ags.active_lock_count() == 0
+    assert store.lock_info(session) is None
+    with store.try_acquire_lock(session, "cli") as again:  # the runtime starts again on use
+        assert again.is_valid()

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from support import REPO
+
 import agentsession as ags
 
 #: SPEC §4 "Python names" that exist in the package, by owner.
@@ -166,6 +169,23 @@ def test_spec_names_exist() -> None:
     ]
     assert missing == []
     assert sorted(ags.__all__) == sorted(n for n in dir(ags._native) if not n.startswith("_") or n == "__version__")
+
+
+def test_parity_names_exist() -> None:
+    """Every Python name parity.toml lists for a core operation is in the installed package."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    parity = tomllib.loads((REPO / "parity.toml").read_text())
+    missing = []
+    for op in parity["op"]:
+        assert "python" in op, f"{op['rust']} has no Python name in parity.toml"
+        obj: object = ags
+        for part in op["python"].split("."):
+            if not hasattr(obj, part):
+                missing.append(f"{op['rust']} -> {op['python']}")
+                break
+            obj = getattr(obj, part)
+    assert missing == []
+    assert len(parity["op"]) > 100
 
 
 def test_spec_signatures() -> None:

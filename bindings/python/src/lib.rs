@@ -50,6 +50,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lock::Lock>()?;
     m.add_class::<lock::LockInfo>()?;
     m.add_class::<lock::LockCheck>()?;
+    m.add_class::<lock::Settings>()?;
+    m.add_class::<lock::HeartbeatStats>()?;
     m.add_class::<acp::AcpRecorded>()?;
     m.add_class::<acp::ResumePlan>()?;
     m.add_class::<acp::UsageTotals>()?;
@@ -57,6 +59,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<acp::UsageSummary>()?;
     m.add_function(wrap_pyfunction!(player::build_conversation_history, m)?)?;
     m.add_function(wrap_pyfunction!(player::last_agent_message, m)?)?;
+    m.add_function(wrap_pyfunction!(player::resume_plan, m)?)?;
     lock::register(m)?;
     errors::register(m)?;
     // `import agentsession.auxiliary` finds the submodule through sys.modules.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::convert::{quoted, seconds};
 use crate::errors::Res;
 use crate::record::{
-    json_record, record_of, Bool, JsonRecord, OptRecord, SignedInt, Str, Text, Time,
+    json_record, record_of, Bool, Float, Int, JsonRecord, OptRecord, SignedInt, Str, Text, Time,
 };
 
 json_record! {
@@ -72,6 +72,35 @@ impl LockCheck {
         map.insert("holder".into(), holder);
         map.insert("message".into(), c.message.clone().into());
         LockCheck::from_map(map)
+    }
+}
+
+json_record! {
+    /// The process-wide lock settings, in seconds.
+    Settings {
+        /// How often a held lock's heartbeat is refreshed.
+        heartbeat_interval: Float,
+        /// Age of a heartbeat after which a lock is stale.
+        stale_timeout: Float,
+    }
+}
+
+json_record! {
+    /// Heartbeat counters and lateness (seconds) since the runtime started
+    /// or `reset_heartbeat_stats()`.
+    HeartbeatStats {
+        /// Heartbeats written.
+        heartbeats: Int,
+        /// Locks found stolen (or their session gone).
+        stolen: Int,
+        /// Heartbeats that failed to write (retried next interval).
+        failures: Int,
+        /// Median lateness over the most recent heartbeats.
+        lateness_p50: Float,
+        /// 99th-percentile lateness over the same heartbeats.
+        lateness_p99: Float,
+        /// Largest lateness over the same heartbeats.
+        lateness_max: Float,
     }
 }
 
@@ -178,6 +207,47 @@ fn configure(heartbeat_interval: f64, stale_timeout: f64) -> Res<()> {
     )?)
 }
 
+/// The current lock settings.
+#[pyfunction]
+fn settings() -> Settings {
+    let s = runtime::settings();
+    let mut map = Map::new();
+    map.insert(
+        "heartbeat_interval".into(),
+        s.heartbeat_interval.as_secs_f64().into(),
+    );
+    map.insert("stale_timeout".into(), s.stale_timeout.as_secs_f64().into());
+    Settings::from_map(map)
+}
+
+/// Heartbeat counters and recent lateness.
+#[pyfunction]
+fn heartbeat_stats() -> HeartbeatStats {
+    let s = runtime::heartbeat_stats();
+    let mut map = Map::new();
+    map.insert("heartbeats".into(), s.heartbeats.into());
+    map.insert("stolen".into(), s.stolen.into());
+    map.insert("failures".into(), s.failures.into());
+    map.insert("lateness_p50".into(), s.lateness_p50.as_secs_f64().into());
+    map.insert("lateness_p99".into(), s.lateness_p99.as_secs_f64().into());
+    map.insert("lateness_max".into(), s.lateness_max.as_secs_f64().into());
+    HeartbeatStats::from_map(map)
+}
+
+/// Clears the heartbeat counters and lateness samples, to measure from now.
+#[pyfunction]
+fn reset_heartbeat_stats() {
+    runtime::reset_heartbeat_stats();
+}
+
+/// Stops everything the process-wide runtime owns: releases every lock,
+/// stops the heartbeat thread and the auxiliary session. It all starts again
+/// on next use; it also runs at interpreter exit.
+#[pyfunction]
+fn shutdown(py: Python<'_>) {
+    py.detach(runtime::shutdown);
+}
+
 /// Releases every lock this process holds; returns how many were released.
 #[pyfunction]
 fn cleanup_all_locks(py: Python<'_>) -> usize {
@@ -199,20 +269,21 @@ fn release_locks_on_signals() -> Res<Vec<i32>> {
     Ok(runtime::release_locks_on_signals()?)
 }
 
-/// Run at interpreter exit: releases every lock, stops the heartbeat thread
-/// and the auxiliary agent.
-#[pyfunction]
-fn at_exit(py: Python<'_>) {
-    py.detach(runtime::shutdown);
-}
-
-/// Adds the lock functions to the module and registers the exit hook.
+/// Adds the lock and runtime functions to the module; `shutdown` also runs at exit.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(configure, m)?)?;
     m.add_function(wrap_pyfunction!(cleanup_all_locks, m)?)?;
     m.add_function(wrap_pyfunction!(active_lock_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_locks_on_signals, m)?)?;
-    let hook = wrap_pyfunction!(at_exit, m)?;
-    m.py().import("atexit")?.call_method1("register", (hook,))?;
+    m.add_function(wrap_pyfunction!(settings, m)?)?;
+    m.add_function(wrap_pyfunction!(heartbeat_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_heartbeat_stats, m)?)?;
+    let shutdown = wrap_pyfunction!(shutdown, m)?;
+    m.add_function(shutdown.clone())?;
+    // Locks are released, and the heartbeat thread and auxiliary agent
+    // stopped, when the interpreter exits.
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (shutdown,))?;
     Ok(())
 }

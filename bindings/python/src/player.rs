@@ -181,6 +181,20 @@ pub fn build_conversation_history(events: &Bound<'_, PyAny>, max_turns: i128) ->
     Ok(agentsession::build_conversation_history(&events, max_turns))
 }
 
+/// How to continue a session given its metadata, its events and the agent's
+/// answer to `initialize` (what `Player.resume_plan` does for a loaded session).
+#[pyfunction]
+pub fn resume_plan(
+    metadata: &Bound<'_, Metadata>,
+    events: &Bound<'_, PyAny>,
+    initialize_response: &Bound<'_, PyAny>,
+) -> Res<ResumePlan> {
+    let events = events_from_py(events)?;
+    let response = acp::notification(initialize_response, "initialize_response")?;
+    let plan = agentsession::acp::resume_plan(&metadata.get().inner, &events, &response)?;
+    Ok(record_of::<ResumePlan>(&plan))
+}
+
 /// The agent's reply to the last prompt: its messages after the last
 /// `user_prompt`, concatenated ("" when there is no prompt).
 #[pyfunction]

@@ -37,6 +37,8 @@ pub struct Text;
 pub struct Int;
 /// A signed integer.
 pub struct SignedInt;
+/// A floating-point number.
+pub struct Float;
 /// A boolean.
 pub struct Bool;
 /// An RFC 3339 time (aware `datetime`), or null / absent (`None`).
@@ -104,6 +106,16 @@ impl FieldKind for SignedInt {
     }
     fn valid(v: Option<&Value>) -> bool {
         v.is_some_and(Value::is_i64)
+    }
+}
+
+impl FieldKind for Float {
+    fn to_py(py: Python<'_>, v: Option<&Value>) -> PyResult<Py<PyAny>> {
+        let f = v.and_then(Value::as_f64).unwrap_or(0.0);
+        Ok(pyo3::types::PyFloat::new(py, f).into_any().unbind())
+    }
+    fn valid(v: Option<&Value>) -> bool {
+        v.is_some_and(Value::is_number)
     }
 }
 
