@@ -34,7 +34,7 @@ def test_notebook_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     def mime(cell: nbformat.NotebookNode) -> set[str]:
         return {k for out in cell.outputs for k in out.get("data", {})}
 
-    store_cell, frame_cell, player_cell, events_cell, per_day_cell, pace_cell = code
+    store_cell, frame_cell, player_cell, events_cell, per_day_cell, pace_cell, usage_cell = code
     assert "text/html" in mime(store_cell)
     html = "".join(out["data"]["text/html"] for out in store_cell.outputs if "data" in out)
     assert "7 sessions" in html
@@ -44,6 +44,9 @@ def test_notebook_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "text/html" in mime(events_cell)
     assert "image/png" in mime(per_day_cell)
     assert "image/png" in mime(pace_cell)
+    assert "image/png" in mime(usage_cell) and "text/html" in mime(usage_cell)
+    usage_html = "".join(out["data"].get("text/html", "") for out in usage_cell.outputs if "data" in out)
+    assert "claude-code" in usage_html and "0.11" in usage_html
 
 
 def test_quickstart_runs(tmp_path: Path) -> None:
