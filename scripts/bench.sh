@@ -16,7 +16,9 @@ n=2000; [ "$quick" = "--quick" ] && n=300
 cargo build --quiet --release -p agentsession-capi
 gcc -O2 -Wall -Wextra -Werror -Iinclude benches/c_append.c -Ltarget/release -lagentsession -o "$out/c_append"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-c_us=$(LD_LIBRARY_PATH=target/release "$out/c_append" "$tmp/c" "$n")
+# The library's SONAME carries the major version.
+mkdir -p "$out/lib" && ln -sf "$PWD/target/release/libagentsession.so" "$out/lib/libagentsession.so.0"
+c_us=$(LD_LIBRARY_PATH="$out/lib" "$out/c_append" "$tmp/c" "$n")
 venv=build/venv-bench
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; "$venv/bin/python" -m pip install --quiet --upgrade pip; fi
 "$venv/bin/python" -m pip install --quiet ./python
