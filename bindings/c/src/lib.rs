@@ -40,6 +40,8 @@ mod json;
 mod acp;
 mod action_buttons;
 mod auxiliary;
+#[cfg(test)]
+mod fuzz;
 mod images;
 mod insight;
 mod lock;
