@@ -38,10 +38,8 @@ impl Fixture {
         let path = CString::new(dir.path().to_str().unwrap()).unwrap();
         let mut store = ptr::null_mut();
         // SAFETY: valid C strings and out-pointer.
-        assert_eq!(
-            unsafe { ags_store_open(path.as_ptr(), &mut store) },
-            ags_status::AGS_OK
-        );
+        let status = unsafe { ags_store_open(path.as_ptr(), &mut store) };
+        assert_eq!(status, ags_status::AGS_OK);
         let opts =
             CString::new(r#"{"session_id":"s","acp_server":"a","working_dir":"/w"}"#).unwrap();
         let mut meta: *mut c_char = ptr::null_mut();
