@@ -448,6 +448,162 @@ fn bench_search(b: &mut Bench, dir: &Path) {
     );
 }
 
+/// The minimal durable read-modify-write a queue or buttons change needs:
+/// lock a side file, read the file, write a temp file, fsync, rename.
+fn minimal_rmw(dir: &Path, target: &Path, body: &[u8], i: usize) {
+    let side = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".base.lock"))
+        .unwrap();
+    side.lock().unwrap();
+    let _ = fs::read(target);
+    let tmp = dir.join(format!(".base.{i}.tmp"));
+    let mut f = File::create(&tmp).unwrap();
+    f.write_all(body).unwrap();
+    f.sync_data().unwrap();
+    drop(f);
+    fs::rename(&tmp, target).unwrap();
+    side.unlock().unwrap();
+}
+
+fn bench_durable_writes(b: &mut Bench, dir: &Path) {
+    let n = b.scale(300);
+    let store = Store::open(dir.join("durable")).unwrap();
+    let base_dir = dir.join("durable-base");
+    fs::create_dir_all(&base_dir).unwrap();
+    let body = serde_json::to_vec_pretty(&json!({"messages": [{"id": "q-1-00000000",
+        "message": "also update the README", "queued_at": "2026-11-25T10:00:00Z"}],
+        "updated_at": "2026-11-25T10:00:00Z"}))
+    .unwrap();
+    let mut round = 0;
+    let base_file = base_dir.join("queue.json");
+    let mut base = || {
+        let t = Instant::now();
+        for i in 0..n {
+            minimal_rmw(&base_dir, &base_file, &body, i);
+        }
+        t.elapsed()
+    };
+    let (add, base_add) = best_pair(
+        3,
+        || {
+            round += 1;
+            let id = format!("q{round}");
+            new_session(&store, &id);
+            let q = store.queue(&id).unwrap();
+            let t = Instant::now();
+            for _ in 0..n {
+                q.add("also update the README", &[], None, 0).unwrap();
+            }
+            let e = t.elapsed();
+            let t = Instant::now();
+            for _ in 0..n {
+                q.pop().unwrap();
+            }
+            e + t.elapsed()
+        },
+        &mut base,
+    );
+    b.add(
+        "queue add + pop",
+        add / 2,
+        base_add,
+        n,
+        "<= 1.5x (flock, read, temp write, fsync, rename)",
+    );
+    let buttons = vec![agentsession::ActionButton::new(
+        "Yes",
+        "Yes, please do that",
+    )];
+    let (set, base_set) = best_pair(
+        3,
+        || {
+            round += 1;
+            let id = format!("b{round}");
+            new_session(&store, &id);
+            let ab = store.action_buttons(&id).unwrap();
+            let t = Instant::now();
+            for i in 0..n {
+                ab.set(buttons.clone(), i as u64 + 1).unwrap();
+            }
+            t.elapsed()
+        },
+        &mut base,
+    );
+    b.add(
+        "action buttons set",
+        set,
+        base_set,
+        n,
+        "<= 1.5x (flock, read, temp write, fsync, rename)",
+    );
+    // Cached get against read + parse of the same file.
+    let id = format!("b{round}");
+    let ab = store.action_buttons(&id).unwrap();
+    let path = store.base_dir().join(&id).join("action_buttons.json");
+    let gets = n * 100;
+    let (get, parse) = best_pair(
+        3,
+        || {
+            let t = Instant::now();
+            for _ in 0..gets {
+                black_box(ab.get().unwrap());
+            }
+            t.elapsed()
+        },
+        || {
+            let t = Instant::now();
+            for _ in 0..gets {
+                black_box(serde_json::from_slice::<Value>(&fs::read(&path).unwrap()).unwrap());
+            }
+            t.elapsed()
+        },
+    );
+    b.add(
+        "action buttons cached get",
+        get,
+        parse,
+        gets,
+        ">= 100x faster (read + parse)",
+    );
+    // Lock acquire + release: the same durable write, plus a remove.
+    let (lock, base_lock) = best_pair(
+        3,
+        || {
+            round += 1;
+            let id = format!("l{round}");
+            new_session(&store, &id);
+            let t = Instant::now();
+            for _ in 0..n {
+                store
+                    .try_acquire_lock(&id, "bench")
+                    .unwrap()
+                    .release()
+                    .unwrap();
+            }
+            t.elapsed()
+        },
+        || {
+            let t = Instant::now();
+            let target = base_dir.join(".lock");
+            for i in 0..n {
+                minimal_rmw(&base_dir, &target, &body, i);
+                fs::remove_file(&target).unwrap();
+            }
+            t.elapsed()
+        },
+    );
+    b.add(
+        "lock acquire + release",
+        lock,
+        base_lock,
+        n,
+        "<= 1.5x (flock, read, temp write, fsync, rename, unlink)",
+    );
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let tmp = tempfile::tempdir().unwrap();
@@ -476,6 +632,7 @@ fn main() {
     bench_read_all(&mut b, dir);
     bench_list(&mut b, dir);
     bench_search(&mut b, dir);
+    bench_durable_writes(&mut b, dir);
     let mut memory = Vec::new();
     bench_memory(&mut b, dir, &mut memory);
 
