@@ -190,6 +190,17 @@ struct Pending {
     last_user_message_at: Option<String>,
 }
 
+impl Pending {
+    /// Applies the appends' counters to `meta`, whose log ends at `last_seq`.
+    fn apply_to(&self, meta: &mut Metadata, last_seq: u64) {
+        meta.set("event_count", Value::from(last_seq));
+        meta.set_str("updated_at", &self.updated_at);
+        if let Some(t) = &self.last_user_message_at {
+            meta.set_str("last_user_message_at", t);
+        }
+    }
+}
+
 /// What a store remembers of one session between calls.
 #[derive(Debug, Default)]
 struct SessionState {
@@ -350,12 +361,7 @@ impl Locked<'_> {
             return Ok(());
         };
         let last_seq = self.last_seq();
-        let meta = self.metadata()?;
-        meta.set("event_count", Value::from(last_seq));
-        meta.set_str("updated_at", &p.updated_at);
-        if let Some(t) = &p.last_user_message_at {
-            meta.set_str("last_user_message_at", t);
-        }
+        p.apply_to(self.metadata()?, last_seq);
         self.write_metadata()
     }
 }
@@ -669,11 +675,7 @@ impl Store {
         })?;
         let mut meta = Metadata::from_slice(&bytes, &path)?;
         if let (Some(p), Some(log)) = (&state.pending, &state.log) {
-            meta.set("event_count", Value::from(log.last_seq));
-            meta.set_str("updated_at", &p.updated_at);
-            if let Some(t) = &p.last_user_message_at {
-                meta.set_str("last_user_message_at", t);
-            }
+            p.apply_to(&mut meta, log.last_seq);
         }
         if state.pending.is_none() {
             if let Ok(stat) = fs::symlink_metadata(&path) {
@@ -822,11 +824,7 @@ impl Store {
             if let Some(st) = map.get(m.session_id()) {
                 let st = st.lock();
                 if let (Some(p), Some(log)) = (&st.pending, &st.log) {
-                    m.set("event_count", Value::from(log.last_seq));
-                    m.set_str("updated_at", &p.updated_at);
-                    if let Some(t) = &p.last_user_message_at {
-                        m.set_str("last_user_message_at", t);
-                    }
+                    p.apply_to(m, log.last_seq);
                 }
             }
         }
