@@ -2,29 +2,13 @@
 
 mod common;
 
+use common::{create, msg};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use agentsession::event::types;
-use agentsession::{
-    CreateOptions, Error, FollowOptions, NewEvent, PruneLimits, SearchHit, SearchQuery, Store,
-};
+use agentsession::{Error, FollowOptions, NewEvent, PruneLimits, SearchHit, SearchQuery, Store};
 use serde_json::{json, Value};
-
-fn create(store: &Store, id: &str) {
-    store
-        .create(&CreateOptions {
-            session_id: Some(id.into()),
-            acp_server: "agent".into(),
-            working_dir: "/w".into(),
-            ..Default::default()
-        })
-        .unwrap();
-}
-
-fn msg(text: &str) -> NewEvent {
-    NewEvent::new(types::AGENT_MESSAGE, json!({ "text": text }))
-}
 
 fn search(store: &Store, q: SearchQuery) -> Vec<SearchHit> {
     store.search(q).unwrap().map(Result::unwrap).collect()

@@ -2,27 +2,13 @@
 //! process's descriptors and threads is exact only when no other test runs
 //! beside it.
 
+mod common;
+
+use common::{create, msg};
 use std::fs;
 use std::time::Duration;
 
-use agentsession::event::types;
-use agentsession::{CreateOptions, NewEvent, PruneLimits, Store, StoreOptions};
-use serde_json::json;
-
-fn create(store: &Store, id: &str) {
-    store
-        .create(&CreateOptions {
-            session_id: Some(id.into()),
-            acp_server: "agent".into(),
-            working_dir: "/w".into(),
-            ..Default::default()
-        })
-        .unwrap();
-}
-
-fn msg(text: &str) -> NewEvent {
-    NewEvent::new(types::AGENT_MESSAGE, json!({ "text": text }))
-}
+use agentsession::{PruneLimits, Store, StoreOptions};
 
 fn count_dir(p: &str) -> usize {
     fs::read_dir(p).unwrap().count()

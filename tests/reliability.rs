@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::{create, msg};
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -14,21 +15,6 @@ use agentsession::event::types;
 use agentsession::{CreateOptions, Error, NewEvent, Store};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-
-fn create(store: &Store, id: &str) {
-    store
-        .create(&CreateOptions {
-            session_id: Some(id.into()),
-            acp_server: "agent".into(),
-            working_dir: "/w".into(),
-            ..Default::default()
-        })
-        .unwrap();
-}
-
-fn msg(text: &str) -> NewEvent {
-    NewEvent::new(types::AGENT_MESSAGE, json!({ "text": text }))
-}
 
 /// A small pseudo-random sequence (xorshift), seeded from the clock.
 struct Rng(u64);

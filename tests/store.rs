@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::{create, msg};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -16,21 +17,6 @@ fn new_store() -> (tempfile::TempDir, Store) {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(tmp.path().join("store")).unwrap();
     (tmp, store)
-}
-
-fn create(store: &Store, id: &str) {
-    store
-        .create(&CreateOptions {
-            session_id: Some(id.into()),
-            acp_server: "agent".into(),
-            working_dir: "/w".into(),
-            ..Default::default()
-        })
-        .unwrap();
-}
-
-fn msg(text: &str) -> NewEvent {
-    NewEvent::new(types::AGENT_MESSAGE, json!({ "text": text }))
 }
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";

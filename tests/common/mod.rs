@@ -4,6 +4,27 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use agentsession::event::types;
+use agentsession::{CreateOptions, NewEvent, Store};
+use serde_json::json;
+
+/// Creates session `id` (agent "agent", working dir "/w").
+pub fn create(store: &Store, id: &str) {
+    store
+        .create(&CreateOptions {
+            session_id: Some(id.into()),
+            acp_server: "agent".into(),
+            working_dir: "/w".into(),
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+/// An `agent_message` event with `text`.
+pub fn msg(text: &str) -> NewEvent {
+    NewEvent::new(types::AGENT_MESSAGE, json!({ "text": text }))
+}
+
 /// The fixture store written by the reference implementation.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
