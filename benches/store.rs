@@ -223,7 +223,7 @@ fn write_session(store: &Store, id: &str, n: usize) {
     let mut w = BufWriter::new(
         OpenOptions::new()
             .append(true)
-            .open(store.base_dir().join(id).join("events.jsonl"))
+            .open(store.base_dir().unwrap().join(id).join("events.jsonl"))
             .unwrap(),
     );
     for s in 1..=n as u64 {
@@ -269,7 +269,7 @@ fn bench_read_all(b: &mut Bench, dir: &Path) {
     let n = b.scale(100_000);
     let store = Store::open(dir.join("readall")).unwrap();
     write_session(&store, "r", n);
-    let path = store.base_dir().join("r/events.jsonl");
+    let path = store.base_dir().unwrap().join("r/events.jsonl");
     let ours = best(3, || {
         let t = Instant::now();
         black_box(store.events("r", 0).unwrap());
@@ -308,7 +308,7 @@ fn bench_list(b: &mut Bench, dir: &Path) {
     let base = best(3, || {
         let t = Instant::now();
         let mut out = Vec::new();
-        for e in fs::read_dir(store.base_dir()).unwrap() {
+        for e in fs::read_dir(store.base_dir().unwrap()).unwrap() {
             let p = e.unwrap().path().join("metadata.json");
             let v: Value = serde_json::from_slice(&fs::read(p).unwrap()).unwrap();
             out.push(v);
@@ -348,7 +348,7 @@ fn bench_memory(b: &mut Bench, dir: &Path, mem: &mut Vec<Value>) {
         black_box(store.events_last("m", 50, 0, false).unwrap());
     }
     let after = peak_rss_kib(false);
-    let size = fs::metadata(store.base_dir().join("m/events.jsonl"))
+    let size = fs::metadata(store.base_dir().unwrap().join("m/events.jsonl"))
         .unwrap()
         .len();
     println!(
@@ -382,7 +382,7 @@ fn bench_search(b: &mut Bench, dir: &Path) {
     while written < total {
         let id = format!("s{session:04}");
         new_session(&store, &id);
-        let path = store.base_dir().join(&id).join("events.jsonl");
+        let path = store.base_dir().unwrap().join(&id).join("events.jsonl");
         let mut w = BufWriter::new(OpenOptions::new().append(true).open(&path).unwrap());
         for seq in 1..=20_000u64 {
             let mut text = String::new();
@@ -407,6 +407,7 @@ fn bench_search(b: &mut Bench, dir: &Path) {
         .map(|s| {
             store
                 .base_dir()
+                .unwrap()
                 .join(format!("s{s:04}/events.jsonl"))
                 .to_string_lossy()
                 .into_owned()
@@ -542,7 +543,11 @@ fn bench_durable_writes(b: &mut Bench, dir: &Path) {
     // Cached get against read + parse of the same file.
     let id = format!("b{round}");
     let ab = store.action_buttons(&id).unwrap();
-    let path = store.base_dir().join(&id).join("action_buttons.json");
+    let path = store
+        .base_dir()
+        .unwrap()
+        .join(&id)
+        .join("action_buttons.json");
     let gets = n * 100;
     let (get, parse) = best_pair(
         3,

@@ -414,6 +414,12 @@ ags_status ags_auxiliary_shutdown(void);
 ags_status ags_build_conversation_history(const char *events_json, size_t max_turns, char **out);
 
 /**
+ * Frees a byte buffer of `len` bytes returned by this library (as
+ * `ags_store_image_data` does). `NULL` is a no-op.
+ */
+void ags_bytes_free(uint8_t *data, size_t len);
+
+/**
  * Releases every lock this process holds (their handles become invalid;
  * freeing them afterwards does nothing more); `*out_released` (may be NULL)
  * receives how many were released.
@@ -991,7 +997,8 @@ ags_status ags_store_append_events(const ags_store *store,
                                    char **out_seqs_json);
 
 /**
- * The store's base directory, as a new string.
+ * The base directory of a filesystem store, as a new string; a server
+ * store has none (`AGS_INVALID_ARGUMENT`).
  */
 ags_status ags_store_base_dir(const ags_store *store, char **out);
 
@@ -1135,7 +1142,18 @@ ags_status ags_store_force_interrupt_lock(const ags_store *store,
 void ags_store_free(ags_store *store);
 
 /**
- * The path of a stored image, as a new string.
+ * The bytes of a stored image: `*out_data` receives a buffer of
+ * `*out_len` bytes, freed with `ags_bytes_free(data, len)`.
+ */
+ags_status ags_store_image_data(const ags_store *store,
+                                const char *session_id,
+                                const char *image_id,
+                                uint8_t **out_data,
+                                size_t *out_len);
+
+/**
+ * The path of a stored image of a filesystem store, as a new string (a
+ * server store has none: `AGS_INVALID_ARGUMENT`; use `ags_store_image_data`).
  */
 ags_status ags_store_image_path(const ags_store *store,
                                 const char *session_id,
@@ -1169,6 +1187,12 @@ ags_status ags_store_list(const ags_store *store, char **out_json);
  * `{"id","name","mime_type","size","created_at"}`.
  */
 ags_status ags_store_list_images(const ags_store *store, const char *session_id, char **out_json);
+
+/**
+ * Where the store lives, as a new string: its directory, or its URL
+ * without the password.
+ */
+ags_status ags_store_location(const ags_store *store, char **out);
 
 /**
  * The session's `.lock` as written (even if stale) as a JSON object

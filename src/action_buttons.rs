@@ -1,29 +1,27 @@
 //! The follow-up suggestions shown after an agent reply (`action_buttons.json`).
 //!
 //! # The two-tier cache
-//! Every handle of one file in the process shares one memory entry: the parsed
-//! buttons and the identity of the file version they came from (inode, size,
-//! mtime in ns, from one `stat`). [`ActionButtonsStore::get`]:
-//! - returns the entry without any system call when it was checked less than
-//!   [`ActionButtonsStore::REVALIDATE_AFTER`] ago (read on the coarse monotonic
-//!   clock, a few ns);
-//! - otherwise `stat`s the file: same identity, the entry is current and is
-//!   returned (no read, no parse); different identity, the file is read and
+//! Every handle of one document in the process shares one memory entry: the
+//! parsed buttons and the version of the document they came from (for the
+//! filesystem: inode, size and mtime in ns, from one `stat`).
+//! [`ActionButtonsStore::get`]:
+//! - returns the entry without asking the backend when it was checked less
+//!   than [`ActionButtonsStore::REVALIDATE_AFTER`] ago (read on the coarse
+//!   monotonic clock, a few ns);
+//! - otherwise asks for the stored version: the same, the entry is current
+//!   and is returned (no read, no parse); another, the document is read and
 //!   parsed once and the entry replaced.
 //!
-//! Every write replaces the file by rename (or removes it), so the new version
-//! always has a new inode and a change is never mistaken for the cached one.
-//! Changes made through any handle of this process update the shared entry at
-//! once; a change made by another process is seen by every `get` that starts
-//! more than [`ActionButtonsStore::max_staleness`] after it (a few ms), without
-//! waiting for any other event.
+//! Every write makes a new version (the file is replaced by rename, or
+//! removed), so a change is never mistaken for the cached one. Changes made
+//! through any handle of this process update the shared entry at once; a
+//! change made by another process or host is seen by every `get` that starts
+//! more than [`ActionButtonsStore::max_staleness`] after it (a few ms),
+//! without waiting for any other event.
 //!
-//! Writes hold a process-wide mutex and an advisory `flock` on the hidden side
-//! file `.action_buttons.lock`, so the identity recorded after a write is the
-//! one of the file this handle wrote.
+//! Writes in this process are serialised by a mutex around the backend's own
+//! exclusive change, so the entry recorded after a write is that write's.
 
-use std::fs;
-use std::io::{self, Read};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
@@ -34,14 +32,11 @@ use rustix::time::{clock_getres, clock_gettime, ClockId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, IoContext, Result};
-use crate::fsutil;
+use crate::backend::{Doc, DocChange, DocVersion};
+use crate::error::{Error, Result};
 use crate::jsonfile::{self, Registry};
-use crate::store::{files, Stamp, Store};
+use crate::store::Store;
 use crate::timefmt::{self, Timestamp};
-
-/// Hidden side file whose `flock` serialises writes across processes.
-const LOCK_FILE: &str = ".action_buttons.lock";
 
 /// The clock that times cache entries: coarse (read without a system call,
 /// at tick resolution) where the OS has one.
@@ -158,8 +153,8 @@ struct Shared {
 /// The memory tier: the parsed file and the version it came from.
 struct Cached {
     value: ActionButtons,
-    /// Identity of the file read; `None` when there was no file.
-    stamp: Option<Stamp>,
+    /// Version of the document read; `None` when there was none.
+    version: Option<DocVersion>,
     /// [`clock_ns`] when the identity was last checked.
     checked_ns: u64,
 }
@@ -171,7 +166,6 @@ pub struct ActionButtonsStore {
     store: Store,
     session_id: String,
     path: PathBuf,
-    lock_path: PathBuf,
     shared: Arc<Shared>,
 }
 
@@ -189,13 +183,12 @@ impl Store {
     /// (→ [`Error::InvalidArgument`]); a missing session is reported by the
     /// calls that reach the disk as [`Error::SessionNotFound`].
     pub fn action_buttons(&self, session_id: &str) -> Result<ActionButtonsStore> {
-        let dir = self.session_dir(session_id)?;
-        let path = dir.join(files::ACTION_BUTTONS);
+        self.check(session_id)?;
+        let path = self.backend().doc_location(session_id, Doc::ActionButtons);
         Ok(ActionButtonsStore {
             store: self.clone(),
             session_id: session_id.to_string(),
             shared: SHARED.get(&path),
-            lock_path: dir.join(LOCK_FILE),
             path,
         })
     }
@@ -217,7 +210,8 @@ impl ActionButtonsStore {
         &self.session_id
     }
 
-    /// Path of `action_buttons.json`.
+    /// Where the suggestions are stored: the path of `action_buttons.json`,
+    /// or their place on the server.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -236,23 +230,27 @@ impl ActionButtonsStore {
                 return Ok(c.value.clone());
             }
         }
-        self.store.existing_session_dir(&self.session_id)?;
-        let stamp = match fs::symlink_metadata(&self.path) {
-            Ok(m) => Some(Stamp::of(&m)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(&self.path, e)),
-        };
-        if let Some(c) = cache.as_mut().filter(|c| c.stamp == stamp) {
+        self.store.check(&self.session_id)?;
+        let backend = self.store.backend();
+        let version = backend.doc_version(&self.session_id, Doc::ActionButtons)?;
+        if let Some(c) = cache.as_mut().filter(|c| c.version == version) {
             c.checked_ns = now;
             return Ok(c.value.clone());
         }
-        let (value, stamp) = match stamp {
+        let (value, version) = match version {
             None => (ActionButtons::default(), None),
-            Some(_) => self.read()?,
+            Some(_) => match backend.doc_read(&self.session_id, Doc::ActionButtons)? {
+                // Removed since: there are no buttons.
+                None => (ActionButtons::default(), None),
+                Some((bytes, v)) => {
+                    let parsed: ButtonsFile = jsonfile::parse(&bytes, &self.path)?;
+                    (ActionButtons(Arc::new(parsed)), Some(v))
+                }
+            },
         };
         *cache = Some(Cached {
             value: value.clone(),
-            stamp,
+            version,
             checked_ns: now,
         });
         Ok(value)
@@ -272,27 +270,22 @@ impl ActionButtonsStore {
     /// That loses nothing of value: suggestions are regenerated UI state, not
     /// conversation history, and `set` means "these are now the suggestions".
     pub fn set(&self, buttons: Vec<ActionButton>, for_event_seq: u64) -> Result<ActionButtons> {
-        self.store.existing_session_dir(&self.session_id)?;
+        self.store.check(&self.session_id)?;
         let value = ActionButtons(Arc::new(ButtonsFile {
             buttons,
             generated_at: Some(timefmt::now_string()),
             for_event_seq,
             extra: Map::new(),
         }));
-        let _held = jsonfile::lock_exclusive(&self.shared.write, &self.lock_path)?;
-        jsonfile::write_pretty(&self.path, &*value.0)?;
-        let stamp = Stamp::of(&fs::symlink_metadata(&self.path).at(&self.path)?);
-        self.remember(value.clone(), Some(stamp));
-        Ok(value)
+        let bytes = jsonfile::to_pretty(&*value.0, &self.path)?;
+        self.write(value, DocChange::Write(bytes))
     }
 
     /// Removes the suggestions: deletes the file (a missing file is fine).
     pub fn clear(&self) -> Result<()> {
-        self.store.existing_session_dir(&self.session_id)?;
-        let _held = jsonfile::lock_exclusive(&self.shared.write, &self.lock_path)?;
-        fsutil::remove_if_exists(&self.path)?;
-        self.remember(ActionButtons::default(), None);
-        Ok(())
+        self.store.check(&self.session_id)?;
+        self.write(ActionButtons::default(), DocChange::Remove)
+            .map(drop)
     }
 
     /// Deletes the file when the session goes away; the same as [`Self::clear`].
@@ -300,30 +293,23 @@ impl ActionButtonsStore {
         self.clear()
     }
 
-    /// Reads and parses the file, with the identity of the version read.
-    fn read(&self) -> Result<(ActionButtons, Option<Stamp>)> {
-        let mut file = match fsutil::private_open_options().read(true).open(&self.path) {
-            Ok(f) => f,
-            // Removed since the stat: there are no buttons.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok((ActionButtons::default(), None))
-            }
-            Err(e) => return Err(Error::io(&self.path, e)),
-        };
-        let meta = file.metadata().at(&self.path)?;
-        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        file.read_to_end(&mut bytes).at(&self.path)?;
-        let parsed: ButtonsFile = jsonfile::parse(&bytes, &self.path)?;
-        Ok((ActionButtons(Arc::new(parsed)), Some(Stamp::of(&meta))))
-    }
-
-    /// Makes `value` the cache entry, checked now (called with the write lock held).
-    fn remember(&self, value: ActionButtons, stamp: Option<Stamp>) {
+    /// Stores `change` and makes `value` the cache entry, both under this
+    /// process's write mutex so that the entry is the last write's.
+    fn write(&self, value: ActionButtons, change: DocChange) -> Result<ActionButtons> {
+        let _writing = self.shared.write.lock();
+        let mut change = Some(change);
+        let version =
+            self.store
+                .backend()
+                .doc_change(&self.session_id, Doc::ActionButtons, &mut |_| {
+                    Ok(change.take().expect("a document change runs once"))
+                })?;
         *self.shared.cache.lock() = Some(Cached {
-            value,
-            stamp,
+            value: value.clone(),
+            version,
             checked_ns: clock_ns(),
         });
+        Ok(value)
     }
 }
 

@@ -31,19 +31,17 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::Read;
 use std::str::FromStr;
 
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::event::{
     types, Event, EventData, FileOperationData, PlanEntry, ToolCallData, ToolCallUpdateData,
 };
 use crate::eventlog::EventsRead;
-use crate::fsutil;
-use crate::image::{ImageFormat, MAX_IMAGE_SIZE};
+use crate::image::ImageFormat;
 use crate::metadata::Metadata;
 use crate::store::Store;
 use crate::timefmt;
@@ -81,22 +79,7 @@ impl Store {
         let metadata = self.metadata(session_id)?;
         let read = self.events(session_id, 0)?;
         Ok(render(&metadata, &read, format, |image_id| {
-            let path = self.image_path(session_id, image_id)?;
-            let file = fsutil::private_open_options()
-                .read(true)
-                .open(&path)
-                .at(&path)?;
-            let mut bytes = Vec::new();
-            file.take(MAX_IMAGE_SIZE + 1)
-                .read_to_end(&mut bytes)
-                .at(&path)?;
-            match bytes.len() as u64 {
-                size if size > MAX_IMAGE_SIZE => Err(Error::ImageTooLarge {
-                    size,
-                    limit: MAX_IMAGE_SIZE,
-                }),
-                _ => Ok(bytes),
-            }
+            self.image_data(session_id, image_id)
         }))
     }
 }

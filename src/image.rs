@@ -1,14 +1,12 @@
-//! Images attached to prompts, stored under `<session>/images/<image id>`.
+//! Images attached to prompts: formats, limits, and the store's image API.
+//! A filesystem store keeps them under `<session>/images/<image id>`.
 
-use std::fs;
-use std::io;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{self, Durability};
+use crate::error::{Error, Result};
 use crate::ids;
-use crate::store::{files, Store};
+use crate::store::Store;
 use crate::timefmt::{self, Timestamp};
 
 /// Largest image accepted, in bytes.
@@ -106,20 +104,30 @@ pub struct ImageInfo {
     pub created_at: Option<Timestamp>,
 }
 
-fn mtime(m: &fs::Metadata) -> Option<Timestamp> {
-    let t: chrono::DateTime<chrono::Utc> = m.modified().ok()?.into();
-    Some(t.fixed_offset())
+/// A new image's id: its number in the session, random digits, the extension.
+pub(crate) fn new_image_id(existing: usize, format: ImageFormat) -> String {
+    format!(
+        "img_{:03}_{}.{}",
+        existing + 1,
+        ids::random_hex(4),
+        format.extension()
+    )
+}
+
+/// Checks a new image against the session's count and total size limits.
+pub(crate) fn check_limits(existing: usize, existing_bytes: u64, size: u64) -> Result<()> {
+    if existing >= MAX_IMAGES_PER_SESSION {
+        return Err(Error::SessionImageLimit(MAX_IMAGES_PER_SESSION));
+    }
+    if existing_bytes + size > MAX_TOTAL_IMAGE_SIZE {
+        return Err(Error::StorageLimit {
+            limit: MAX_TOTAL_IMAGE_SIZE,
+        });
+    }
+    Ok(())
 }
 
 impl Store {
-    /// The session's `images/` directory (which may not exist yet); a
-    /// symlink there is refused rather than followed.
-    fn images_dir(&self, session_id: &str) -> Result<PathBuf> {
-        let dir = self.existing_session_dir(session_id)?.join(files::IMAGES);
-        refuse_symlink(&dir)?;
-        Ok(dir)
-    }
-
     /// Saves an image for a session, checking its real format and the limits.
     ///
     /// `mime_type` may be empty (the bytes decide); a declared type that is
@@ -132,6 +140,7 @@ impl Store {
         mime_type: &str,
         name: Option<&str>,
     ) -> Result<ImageInfo> {
+        self.check(session_id)?;
         if !mime_type.is_empty() && ImageFormat::from_mime(mime_type).is_none() {
             return Err(Error::UnsupportedImageFormat(mime_type.to_string()));
         }
@@ -155,61 +164,42 @@ impl Store {
                 );
             }
         }
-        // Serialise with other writers of the session so the limits hold.
-        self.with_session(session_id, |s| {
-            let dir = s.dir.join(files::IMAGES);
-            refuse_symlink(&dir)?;
-            fsutil::create_private_dir_all(&dir)?;
-            let existing = list_dir(&dir)?;
-            if existing.len() >= MAX_IMAGES_PER_SESSION {
-                return Err(Error::SessionImageLimit(MAX_IMAGES_PER_SESSION));
-            }
-            let total: u64 = existing.iter().map(|i| i.size).sum();
-            if total + size > MAX_TOTAL_IMAGE_SIZE {
-                return Err(Error::StorageLimit {
-                    limit: MAX_TOTAL_IMAGE_SIZE,
-                });
-            }
-            let id = format!(
-                "img_{:03}_{}.{}",
-                existing.len() + 1,
-                ids::random_hex(4),
-                format.extension()
-            );
-            fsutil::write_atomic(&dir.join(&id), data, Durability::Atomic)?;
-            Ok(ImageInfo {
-                name: name.filter(|n| !n.is_empty()).unwrap_or(&id).to_string(),
-                id,
-                mime_type: format.mime_type().to_string(),
-                size,
-                created_at: Some(timefmt::now()),
-            })
+        let id = self.backend().save_image(session_id, data, format)?;
+        Ok(ImageInfo {
+            name: name.filter(|n| !n.is_empty()).unwrap_or(&id).to_string(),
+            id,
+            mime_type: format.mime_type().to_string(),
+            size,
+            created_at: Some(timefmt::now()),
         })
     }
 
-    /// The path of a stored image.
-    pub fn image_path(&self, session_id: &str, image_id: &str) -> Result<PathBuf> {
+    /// The bytes of a stored image.
+    pub fn image_data(&self, session_id: &str, image_id: &str) -> Result<Vec<u8>> {
+        self.check(session_id)?;
         ids::image(image_id)?;
-        let path = self.images_dir(session_id)?.join(image_id);
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_file() => Ok(path),
-            Ok(_) => Err(Error::ImageNotFound(image_id.to_string())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(Error::ImageNotFound(image_id.to_string()))
-            }
-            Err(e) => Err(Error::io(path, e)),
-        }
+        self.backend().image_data(session_id, image_id)
+    }
+
+    /// The path of a stored image of a filesystem store (a server store has
+    /// none: [`Error::InvalidArgument`]; use [`Store::image_data`]).
+    pub fn image_path(&self, session_id: &str, image_id: &str) -> Result<PathBuf> {
+        self.check(session_id)?;
+        ids::image(image_id)?;
+        self.backend().image_path(session_id, image_id)
     }
 
     /// The session's images, sorted by id.
     pub fn list_images(&self, session_id: &str) -> Result<Vec<ImageInfo>> {
-        list_dir(&self.images_dir(session_id)?)
+        self.check(session_id)?;
+        self.backend().list_images(session_id)
     }
 
     /// Deletes a stored image.
     pub fn delete_image(&self, session_id: &str, image_id: &str) -> Result<()> {
-        let path = self.image_path(session_id, image_id)?;
-        fs::remove_file(&path).at(&path)
+        self.check(session_id)?;
+        ids::image(image_id)?;
+        self.backend().delete_image(session_id, image_id)
     }
 
     /// Removes images older than `max_age` from sessions not updated within
@@ -219,79 +209,9 @@ impl Store {
         max_age: Duration,
         preserve_recent: Duration,
     ) -> Result<usize> {
-        let now = SystemTime::now();
-        let now_ts = timefmt::now();
-        let mut removed = 0;
-        for meta in self.list()?.sessions {
-            let recent = meta
-                .updated_at()
-                .is_none_or(|u| (now_ts - u).to_std().unwrap_or(Duration::ZERO) < preserve_recent);
-            if recent {
-                continue;
-            }
-            let Ok(dir) = self.images_dir(meta.session_id()) else {
-                continue;
-            };
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let Ok(m) = entry.metadata() else { continue };
-                if !m.is_file() {
-                    continue;
-                }
-                let age = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| now.duration_since(t).ok())
-                    .unwrap_or(Duration::ZERO);
-                if age > max_age && fs::remove_file(entry.path()).is_ok() {
-                    removed += 1;
-                }
-            }
+        if self.is_closed() {
+            return Err(Error::StoreClosed);
         }
-        Ok(removed)
+        self.backend().cleanup_old_images(max_age, preserve_recent)
     }
-}
-
-pub(crate) fn refuse_symlink(path: &std::path::Path) -> Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(Error::io(
-            path,
-            io::Error::new(io::ErrorKind::InvalidInput, "is a symlink; not followed"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The images in a directory (a missing directory is empty).
-pub(crate) fn list_dir(dir: &std::path::Path) -> Result<Vec<ImageInfo>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.at(dir)?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let Some(format) = ImageFormat::from_file_name(&name) else {
-            continue;
-        };
-        let m = entry.metadata().at(&entry.path())?;
-        if !m.is_file() || name.starts_with('.') {
-            continue;
-        }
-        out.push(ImageInfo {
-            id: name.clone(),
-            name,
-            mime_type: format.mime_type().to_string(),
-            size: m.len(),
-            created_at: mtime(&m),
-        });
-    }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(out)
 }

@@ -1,13 +1,7 @@
-//! Small JSON files of a session that are replaced whole (`queue.json`,
-//! `action_buttons.json`): exclusive access for read-modify-write, state shared
-//! by every handle of one file within the process, and parsing that names the
-//! file in errors.
-//!
-//! Exclusive access takes two locks, in this order: a mutex shared by every
-//! handle of the file in the process (threads wait on it cheaply), then an
-//! advisory `flock` on a hidden side file next to it (other processes). The
-//! side file is never removed while the session exists: removing a lock file
-//! that others may have open lets two holders lock different inodes.
+//! Small JSON documents of a session that are replaced whole (`queue.json`,
+//! `action_buttons.json`): state shared by every handle of one document
+//! within the process, exclusive access to a file (a mutex, then an `flock`
+//! on a side file), and parsing that names the document in errors.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fsutil::{self, Durability, FileLock};
+use crate::fsutil::FileLock;
 
 /// Values shared by every handle of the same path within the process.
 pub(crate) struct Registry<T> {
@@ -85,11 +79,10 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<T>
     })
 }
 
-/// Replaces `path` durably with `value` as 2-space indented JSON (no trailing newline).
-pub(crate) fn write_pretty<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(value)
-        .map_err(|e| Error::invalid(format!("cannot encode {}: {e}", path.display())))?;
-    fsutil::write_atomic(path, &bytes, Durability::Durable)
+/// `value` as 2-space indented JSON (no trailing newline), to store at `path`.
+pub(crate) fn to_pretty<T: Serialize>(value: &T, path: &Path) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::invalid(format!("cannot encode {}: {e}", path.display())))
 }
 
 /// Reads a field written as `null` (or left out, with `#[serde(default)]`) as its default.

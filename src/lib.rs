@@ -1,8 +1,8 @@
 //! agentsession: the session layer of clients of the Agent Client Protocol.
 //!
-//! A [`Store`] keeps each conversation as an append-only event log in a
+//! A [`Store`] keeps each conversation as an append-only event log: in a
 //! directory of its own (the on-disk format of the mitto client, read and
-//! written without loss). [`Recorder`] writes a session, [`Player`] reads one
+//! written without loss), or on a PostgreSQL server shared by several hosts. [`Recorder`] writes a session, [`Player`] reads one
 //! back; images and pruning live on the store. [`acp`] records the agent's
 //! `session/update` notifications as events and replays them. A [`Lock`]
 //! guards a session so that one process at a time drives it; the
@@ -12,11 +12,13 @@
 pub mod acp;
 pub mod action_buttons;
 pub mod auxiliary;
+mod backend;
 pub mod error;
 pub mod event;
 pub mod eventlog;
 pub mod export;
 pub mod follow;
+pub(crate) mod fs_store;
 pub mod fsutil;
 pub mod ids;
 pub mod image;

@@ -1,54 +1,20 @@
 //! Session locks: one process at a time drives a session.
 //!
-//! # The lock file
-//! A holder writes `<session>/.lock`, the JSON object of the reference format
-//! (`pid`, `hostname`, `instance_id`, `client_type`, `started_at`,
-//! `heartbeat`, `last_activity`, `status`, `status_message` when not empty),
-//! indented by two spaces. `instance_id` is 16 random hex digits per
-//! acquisition; it is how a holder recognises its own lock. A lock is
-//! *stale* — taken over by any acquisition mode — when its holder runs on this
-//! host and its process is gone, when its heartbeat is older than the stale
-//! timeout, or when the file is not a readable lock at all (garbage is
-//! reported in the log and treated as stale, never trusted and never a panic).
-//!
-//! # Race freedom across processes
-//! Every decision that reads `.lock` and then changes it — acquisition,
-//! takeover, status change, heartbeat, release — runs while holding an
-//! exclusive `flock` on the side file `<session>/.lock.guard`. The kernel lets
-//! one holder in at a time, in this process and all others, so two processes
-//! that both judge a lock stale cannot both take it: the second one to get
-//! the guard reads the first one's fresh lock and loses. The alternatives were
-//! weighed and rejected: exclusive create (`O_EXCL`) makes acquiring a *free*
-//! session race-free, but taking over a stale lock must first remove it, and
-//! two processes that both judged it stale can each remove and recreate it
-//! (the second deleting the first's new lock); a rename-based compare-and-swap
-//! cannot compare file *contents* atomically. An `flock` costs under a
-//! microsecond, is released by the kernel when its process dies (a guard can
-//! never be left stale), and it serialises only the few microseconds of a
-//! decision. The guard file is never removed while the session exists:
-//! removing a lock file that others may hold open lets two holders lock
-//! different inodes. Its name is hidden, so readers of the format ignore it.
-//!
-//! Readers (`lock_info`, `is_locked`, `check_lock_status`, [`Lock::is_valid`])
-//! do not take the guard: `.lock` is only ever replaced by a rename, so a
-//! reader sees one whole version of it.
-//!
-//! # Cheap heartbeats
-//! An acquisition writes a temp file, fsyncs it and renames it over `.lock`.
-//! Later rewrites by the holder (heartbeats, status changes) must also be
-//! atomic, but a fresh temp file renamed over `.lock` costs ~80 µs of CPU on
-//! ext4 (inode allocation, and the flush ext4 starts when a rename replaces a
-//! file), far too much for thousands of locks per second. So the holder keeps
-//! a second file, `<session>/.lock.next`: it writes the new content into it
-//! in place, then swaps the two names in one step (`renameat2` with
-//! `RENAME_EXCHANGE`). Readers of `.lock` still see either the old or the new
-//! whole file. Each such operation opens the session directory once and
-//! works relative to it (guard, read, write, exchange), so the path is walked
-//! once; a heartbeat costs 20–30 µs of CPU with 10,000 locks held, close to
-//! what the same system calls cost from C. (A reader that kept `.lock` open
-//! for a whole heartbeat interval could see the next write into that inode;
-//! readers open, read and close.) Where the file system cannot exchange
-//! names, the holder falls back to temp file + rename.
+//! # The stored lock
+//! A holder stores the JSON object of the reference format (`pid`,
+//! `hostname`, `instance_id`, `client_type`, `started_at`, `heartbeat`,
+//! `last_activity`, `status`, `status_message` when not empty): the file
+//! `<session>/.lock` of a filesystem store, a row of a server store.
+//! `instance_id` is 16 random hex digits per acquisition; it is how a holder
+//! recognises its own lock. A lock is *stale* — taken over by any
+//! acquisition mode — when its holder runs on this host and its process is
+//! gone, when its heartbeat is older than the stale timeout (judged by the
+//! clock that stamps heartbeats: the server's for a server store, so hosts
+//! with skewed clocks agree), or when it is not a readable lock at all
+//! (garbage is reported in the log and treated as stale, never trusted and
+//! never a panic). Every acquisition reads and decides under the backend's
+//! exclusive access to the session's lock (an `flock` for the filesystem, a
+//! row lock on the server), so two racers never both win.
 //!
 //! # Holding and losing a lock
 //! A [`Lock`] is registered with the process-wide runtime
@@ -61,29 +27,18 @@
 //! held `Lock` releases it.
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::OwnedFd;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rustix::fs::{AtFlags, Mode as FsMode, OFlags};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::backend::{Lease, LockRecord};
 use crate::error::{Error, Result};
-use crate::fsutil::{self, Durability};
 use crate::runtime::{self, Runtime};
-use crate::store::{files, Store};
+use crate::store::Store;
 use crate::timefmt::{self, Timestamp};
-
-/// Side file whose `flock` serialises every change of `.lock`.
-pub const GUARD_FILE: &str = ".lock.guard";
-/// The holder's second copy of `.lock`, swapped in by heartbeats.
-pub const NEXT_FILE: &str = ".lock.next";
 
 /// What the lock holder is doing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -307,16 +262,18 @@ enum Holder {
 }
 
 impl Holder {
-    fn judge(read: Option<Parsed>, rt: &Runtime) -> Holder {
-        let info = match read {
-            None => return Holder::None,
-            Some(Err(why)) => return Holder::Corrupt(why),
-            Some(Ok(info)) => info,
+    fn judge(read: Option<LockRecord>, rt: &Runtime) -> Holder {
+        let Some(record) = read else {
+            return Holder::None;
+        };
+        let info = match record.info {
+            Err(why) => return Holder::Corrupt(why),
+            Ok(info) => info,
         };
         if info.hostname == rt.hostname() && !holder_process_alive(&info, rt) {
             return Holder::Dead(info);
         }
-        match info.heartbeat_age() {
+        match record.heartbeat_age {
             Some(age) if age <= rt.settings().stale_timeout => Holder::Live(info),
             age => Holder::Stale(info, age),
         }
@@ -466,21 +423,13 @@ fn human_duration(d: Duration) -> String {
     }
 }
 
-/// A lock file's content, or why it is not a lock.
-type Parsed = std::result::Result<LockInfo, String>;
-
-/// Parses the bytes of a `.lock`; `Err(reason)` when they are not a lock.
-fn parse_lock(bytes: &[u8]) -> Parsed {
+/// Parses the bytes of a stored lock; `Err(reason)` when they are not a lock.
+pub(crate) fn parse_lock(bytes: &[u8]) -> std::result::Result<LockInfo, String> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| e.to_string()),
         Ok(_) => Err("not a JSON object".to_string()),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// Reads `.lock`: `None` when absent, `Some(Err(reason))` when it is not a lock.
-fn read_lock_file(path: &Path) -> Result<Option<Parsed>> {
-    Ok(fsutil::read_optional(path)?.map(|bytes| parse_lock(&bytes)))
 }
 
 impl Store {
@@ -500,14 +449,18 @@ impl Store {
         self.acquire_lock(session_id, client_type, Mode::Interrupt)
     }
 
-    /// The session's `.lock` as written, even if stale; `None` when there is none.
-    /// A file that is not a readable lock gives [`Error::CorruptData`].
+    /// The session's lock as written, even if stale; `None` when there is none.
+    /// A stored lock that is not readable gives [`Error::CorruptData`].
     pub fn lock_info(&self, session_id: &str) -> Result<Option<LockInfo>> {
-        let path = self.existing_session_dir(session_id)?.join(files::LOCK);
-        match read_lock_file(&path)? {
+        self.check(session_id)?;
+        match self.backend().read_lock(session_id)? {
             None => Ok(None),
-            Some(Ok(info)) => Ok(Some(info)),
-            Some(Err(why)) => Err(Error::corrupt(&path, None, why)),
+            Some(LockRecord { info: Ok(info), .. }) => Ok(Some(info)),
+            Some(LockRecord {
+                info: Err(why),
+                place,
+                ..
+            }) => Err(Error::corrupt(place, None, why)),
         }
     }
 
@@ -519,33 +472,29 @@ impl Store {
     /// Where the session's lock stands, what each acquisition mode would do,
     /// and a sentence saying so.
     pub fn check_lock_status(&self, session_id: &str) -> Result<LockCheck> {
-        let path = self.existing_session_dir(session_id)?.join(files::LOCK);
-        let read = read_lock_file(&path)?;
-        if let Some(Err(why)) = &read {
-            log::warn!("{}: not a readable lock file: {why}", path.display());
+        self.check(session_id)?;
+        let read = self.backend().read_lock(session_id)?;
+        if let Some(LockRecord {
+            info: Err(why),
+            place,
+            ..
+        }) = &read
+        {
+            log::warn!("{}: not a readable lock: {why}", place.display());
         }
         Ok(Holder::judge(read, runtime::get()).check())
     }
 
     fn acquire_lock(&self, session_id: &str, client_type: &str, mode: Mode) -> Result<Lock> {
-        let dir = self.existing_session_dir(session_id)?;
+        self.check(session_id)?;
         let rt = runtime::get();
-        let lock_path = dir.join(files::LOCK);
-        let sdir = SessionDir::open(&dir).map_err(|e| Error::io(&dir, e))?;
-        let guard = sdir
-            .guard()
-            .map_err(|e| Error::io(dir.join(GUARD_FILE), e))?;
-        let read = sdir
-            .read_lock()
-            .map_err(|e| Error::io(&lock_path, e))?
-            .map(|bytes| parse_lock(&bytes));
-        let holder = Holder::judge(read, rt);
+        let mut guard = self.backend().lock_guard(session_id)?;
+        let holder = Holder::judge(guard.read()?, rt);
         holder.allows(mode, session_id)?;
         match &holder {
-            Holder::Corrupt(why) => log::warn!(
-                "{}: replacing a lock file that is not a lock: {why}",
-                lock_path.display()
-            ),
+            Holder::Corrupt(why) => {
+                log::warn!("{session_id}: replacing a stored lock that is not a lock: {why}")
+            }
             Holder::None => {}
             Holder::Dead(old) | Holder::Stale(old, _) | Holder::Live(old) => log::debug!(
                 "{session_id}: taking over the lock ({}) held by {}",
@@ -567,34 +516,30 @@ impl Store {
             status_message: String::new(),
             extra: Map::new(),
         };
-        let bytes = info.to_json();
-        fsutil::write_atomic(&lock_path, &bytes, Durability::Durable)?;
+        let lease = guard.write(&info)?;
         let held = Arc::new(Held {
             key,
             session_id: session_id.to_string(),
             instance_id: info.instance_id.clone(),
-            dir,
-            state: Mutex::new(HeldState {
-                info,
-                written: bytes,
-                spare_len: None,
-                exchange: true,
-                ended: None,
-            }),
+            lease,
+            state: Mutex::new(HeldState { info, ended: None }),
             on_stolen: Mutex::new(None),
         });
-        // Registered while the guard is held, so any decision about this
-        // session made after ours sees the lock as this process's.
+        // Registered before the exclusive access ends, so any decision about
+        // this session made after ours sees the lock as this process's.
         if let Err(e) = rt.register(held.clone()) {
-            let _ = fsutil::remove_if_exists(&lock_path);
-            return Err(Error::io(&held.dir, e));
+            return Err(Error::io(self.location(), e));
         }
-        drop(guard);
+        if let Err(e) = guard.commit() {
+            held.state.lock().ended = Some(End::Released);
+            rt.unregister(key);
+            return Err(e);
+        }
         Ok(Lock { held })
     }
 }
 
-/// A held session lock. Dropping it releases the lock.
+/// A held lock. Dropping it releases the lock.
 pub struct Lock {
     held: Arc<Held>,
 }
@@ -614,12 +559,12 @@ impl Lock {
         &self.held.session_id
     }
 
-    /// The random id of this acquisition, as written in the lock file.
+    /// The random id of this acquisition, as written in the lock.
     pub fn instance_id(&self) -> &str {
         &self.held.instance_id
     }
 
-    /// The lock file content as this handle last wrote it.
+    /// The lock as this handle last wrote it.
     pub fn info(&self) -> LockInfo {
         self.held.state.lock().info.clone()
     }
@@ -640,14 +585,14 @@ impl Lock {
             .set_status(LockStatus::WaitingForPermission, message)
     }
 
-    /// Releases the lock: removes the file if it is still this handle's.
+    /// Releases the lock: removes it if it is still this handle's.
     /// Releasing again, or after the lock was stolen, does nothing.
     pub fn release(&self) -> Result<()> {
         self.held.release_inner().map(drop)
     }
 
     /// Whether this handle still owns the lock (not released, not stolen).
-    /// Reads the lock file; finding it stolen runs the `on_stolen` callback.
+    /// Reads the stored lock; finding it stolen runs the `on_stolen` callback.
     pub fn is_valid(&self) -> bool {
         self.held.is_valid()
     }
@@ -681,14 +626,8 @@ enum End {
 
 /// Mutable state of a held lock.
 struct HeldState {
-    /// The content this handle wants in the file.
+    /// The lock this handle wants stored.
     info: LockInfo,
-    /// The bytes this handle last put at `.lock`.
-    written: Vec<u8>,
-    /// Length of `.lock.next`, when known.
-    spare_len: Option<usize>,
-    /// Whether exchanging names works here (else temp file + rename).
-    exchange: bool,
     ended: Option<End>,
 }
 
@@ -697,7 +636,7 @@ pub(crate) struct Held {
     key: u64,
     session_id: String,
     instance_id: String,
-    dir: PathBuf,
+    lease: Box<dyn Lease>,
     state: Mutex<HeldState>,
     /// Taken out when run, so each callback runs at most once.
     on_stolen: Mutex<Option<Box<dyn FnOnce() + Send>>>,
@@ -716,14 +655,6 @@ pub(crate) enum Beat {
     Failed,
 }
 
-/// What a holder found under the guard.
-enum Check {
-    /// The file is still ours: the open directory, the guard, the bytes read.
-    Owned(SessionDir, File, Vec<u8>),
-    /// Missing, another holder's, or the session directory is gone.
-    Lost,
-}
-
 impl Held {
     /// The registry key of this lock.
     pub(crate) fn key(&self) -> u64 {
@@ -733,74 +664,6 @@ impl Held {
     /// The locked session.
     pub(crate) fn session_id(&self) -> &str {
         &self.session_id
-    }
-
-    fn lock_path(&self) -> PathBuf {
-        self.dir.join(files::LOCK)
-    }
-
-    /// Whether `bytes` (the current `.lock`) are this handle's; keeps the
-    /// unknown fields a rewrite must preserve.
-    fn owns(&self, st: &mut HeldState, bytes: &[u8]) -> bool {
-        if bytes == st.written {
-            return true;
-        }
-        match LockInfo::from_slice(bytes) {
-            Ok(info) if info.instance_id == self.instance_id => {
-                st.info.extra = info.extra;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Takes the guard and checks the file still carries this handle's instance.
-    fn check(&self, st: &mut HeldState) -> Result<Check> {
-        let gone = |e: &io::Error| e.kind() == io::ErrorKind::NotFound;
-        let sdir = match SessionDir::open(&self.dir) {
-            Ok(d) => d,
-            Err(e) if gone(&e) => return Ok(Check::Lost),
-            Err(e) => return Err(Error::io(&self.dir, e)),
-        };
-        let guard = match sdir.guard() {
-            Ok(g) => g,
-            Err(e) if gone(&e) => return Ok(Check::Lost),
-            Err(e) => return Err(Error::io(self.dir.join(GUARD_FILE), e)),
-        };
-        match sdir.read_lock() {
-            Ok(Some(bytes)) if self.owns(st, &bytes) => Ok(Check::Owned(sdir, guard, bytes)),
-            Ok(_) => Ok(Check::Lost),
-            Err(e) => Err(Error::io(self.lock_path(), e)),
-        }
-    }
-
-    /// Rewrites `.lock` with `st.info` (guard held, ownership checked; `old`
-    /// is the content being replaced).
-    fn rewrite(&self, st: &mut HeldState, sdir: &SessionDir, old: &[u8]) -> Result<()> {
-        let bytes = st.info.to_json();
-        if st.exchange {
-            match sdir.swap_in(&bytes, st.spare_len) {
-                Ok(()) => {
-                    st.spare_len = Some(old.len());
-                    st.written = bytes;
-                    return Ok(());
-                }
-                Err(e) if exchange_unsupported(&e) => {
-                    log::debug!(
-                        "{}: name exchange unsupported ({e}); using temp file + rename",
-                        self.dir.display()
-                    );
-                    st.exchange = false;
-                }
-                Err(e) => {
-                    st.spare_len = None;
-                    return Err(Error::io(self.dir.join(NEXT_FILE), e));
-                }
-            }
-        }
-        fsutil::write_atomic(&self.lock_path(), &bytes, Durability::Atomic)?;
-        st.written = bytes;
-        Ok(())
     }
 
     /// Marks the handle stolen and leaves the registry; the caller runs the
@@ -825,11 +688,10 @@ impl Held {
         }
     }
 
-    /// Checks ownership under the guard and, if the lock is still ours,
-    /// applies `change` to the info and rewrites the file; if writing fails,
-    /// `undo` gets what `change` returned to put the info back. Finding the
-    /// lock stolen marks the handle, runs the callback and gives
-    /// [`Error::LockNotHeld`].
+    /// Applies `change` to the info and stores it if the lock is still this
+    /// handle's; when it is not, or storing fails, `undo` gets what `change`
+    /// returned to put the info back. Finding the lock stolen marks the
+    /// handle, runs the callback and gives [`Error::LockNotHeld`].
     fn update<U>(
         &self,
         change: impl FnOnce(&mut LockInfo) -> U,
@@ -840,24 +702,21 @@ impl Held {
             if st.ended.is_some() {
                 return Err(Error::LockNotHeld(self.session_id.clone()));
             }
-            match self.check(&mut st)? {
-                Check::Lost => {
+            let saved = change(&mut st.info);
+            match self.lease.rewrite(&mut st.info) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {
+                    undo(&mut st.info, saved);
                     self.mark_stolen(&mut st);
                     Err(Error::LockNotHeld(self.session_id.clone()))
                 }
-                Check::Owned(sdir, _guard, old) => {
-                    let saved = change(&mut st.info);
-                    let r = self.rewrite(&mut st, &sdir, &old);
-                    if r.is_err() {
-                        undo(&mut st.info, saved);
-                    }
-                    r
+                Err(e) => {
+                    undo(&mut st.info, saved);
+                    return Err(e);
                 }
             }
         };
-        if matches!(result, Err(Error::LockNotHeld(_))) {
-            self.run_stolen_callback();
-        }
+        self.run_stolen_callback();
         result
     }
 
@@ -907,19 +766,14 @@ impl Held {
         // Whatever happens below, this handle stops holding the lock.
         st.ended = Some(End::Released);
         runtime::get().unregister(self.key);
-        match self.check(&mut st)? {
-            Check::Owned(sdir, _guard, _) => {
-                sdir.remove(files::LOCK)
-                    .map_err(|e| Error::io(self.lock_path(), e))?;
-                sdir.remove(NEXT_FILE)
-                    .map_err(|e| Error::io(self.dir.join(NEXT_FILE), e))?;
-                log::debug!("{}: lock {} released", self.session_id, self.instance_id);
-            }
-            Check::Lost => log::debug!(
+        if self.lease.remove()? {
+            log::debug!("{}: lock {} released", self.session_id, self.instance_id);
+        } else {
+            log::debug!(
                 "{}: lock {} was no longer ours at release",
                 self.session_id,
                 self.instance_id
-            ),
+            );
         }
         Ok(true)
     }
@@ -930,9 +784,9 @@ impl Held {
             if st.ended.is_some() {
                 return false;
             }
-            match fsutil::read_optional(&self.lock_path()) {
-                Ok(Some(bytes)) if self.owns(&mut st, &bytes) => return true,
-                Ok(_) => {}
+            match self.lease.owned(&mut st.info) {
+                Ok(true) => return true,
+                Ok(false) => {}
                 // Cannot tell: not valid as far as the caller can rely on.
                 Err(_) => return false,
             }
@@ -941,112 +795,6 @@ impl Held {
         self.run_stolen_callback();
         false
     }
-}
-
-/// A session directory opened once for the `*at` calls of one locked
-/// operation: one path walk instead of one per file.
-struct SessionDir {
-    fd: OwnedFd,
-}
-
-impl SessionDir {
-    fn open(dir: &Path) -> io::Result<SessionDir> {
-        let fd = rustix::fs::open(
-            dir,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            FsMode::empty(),
-        )?;
-        Ok(SessionDir { fd })
-    }
-
-    /// Opens a private file in the directory, never through a symlink.
-    fn open_file(&self, name: &str, flags: OFlags) -> io::Result<File> {
-        let fd = rustix::fs::openat(
-            &self.fd,
-            name,
-            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            FsMode::RUSR | FsMode::WUSR,
-        )?;
-        Ok(File::from(fd))
-    }
-
-    /// Takes the exclusive `flock` on the guard file (created if missing);
-    /// closing the returned file releases it.
-    fn guard(&self) -> io::Result<File> {
-        let f = self.open_file(GUARD_FILE, OFlags::RDWR | OFlags::CREATE)?;
-        f.lock()?;
-        Ok(f)
-    }
-
-    /// The bytes of `.lock`; `None` when it does not exist.
-    fn read_lock(&self) -> io::Result<Option<Vec<u8>>> {
-        let mut f = match self.open_file(files::LOCK, OFlags::RDONLY) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        // One read covers a lock file; a short read of a regular file is its end.
-        const ONE_READ: usize = 1024;
-        let mut buf = vec![0u8; ONE_READ];
-        let n = f.read(&mut buf)?;
-        buf.truncate(n);
-        if n == ONE_READ {
-            f.read_to_end(&mut buf)?;
-        }
-        Ok(Some(buf))
-    }
-
-    /// Writes `bytes` into `.lock.next` in place, then swaps it with `.lock`
-    /// in one step.
-    fn swap_in(&self, bytes: &[u8], spare_len: Option<usize>) -> io::Result<()> {
-        exchange_supported()?;
-        let f = self.open_file(NEXT_FILE, OFlags::WRONLY | OFlags::CREATE)?;
-        f.write_all_at(bytes, 0)?;
-        if spare_len != Some(bytes.len()) {
-            f.set_len(bytes.len() as u64)?;
-        }
-        drop(f);
-        exchange(&self.fd, NEXT_FILE, files::LOCK)
-    }
-
-    /// Removes a file of the directory; a missing file is fine.
-    fn remove(&self, name: &str) -> io::Result<()> {
-        match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {
-            Err(rustix::io::Errno::NOENT) => Ok(()),
-            r => r.map_err(io::Error::from),
-        }
-    }
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn exchange_supported() -> io::Result<()> {
-    Ok(())
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn exchange_supported() -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
-}
-
-/// Swaps the names `a` and `b` of directory `dir` atomically.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn exchange(dir: &OwnedFd, a: &str, b: &str) -> io::Result<()> {
-    use rustix::fs::{renameat_with, RenameFlags};
-    renameat_with(dir, a, dir, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn exchange(_dir: &OwnedFd, _a: &str, _b: &str) -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
-}
-
-/// Errors meaning "this file system (or OS) cannot exchange names".
-fn exchange_unsupported(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::Unsupported
-        || matches!(
-            e.raw_os_error(),
-            Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)
-        )
 }
 
 #[cfg(test)]

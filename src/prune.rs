@@ -3,9 +3,6 @@
 //! images no remaining event refers to.
 
 use std::collections::HashSet;
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -13,12 +10,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::error::{IoContext, Result};
+use crate::error::Result;
 use crate::event::Event;
-use crate::fsutil::{self};
-use crate::image;
-use crate::store::{files, Store};
-use crate::timefmt;
+use crate::image::ImageInfo;
+use crate::store::Store;
 
 /// Limits a session is kept under; 0 means no limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -102,6 +97,102 @@ fn image_refs(ev: &Event, into: &mut HashSet<String>) {
     }
 }
 
+/// What a prune will do to a session's log.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// The kept lines, renumbered from 1, each ending in a newline.
+    pub(crate) log: Vec<u8>,
+    /// Seq of the last kept event.
+    pub(crate) last_seq: u64,
+    /// Images only the removed events referred to.
+    pub(crate) orphans: Vec<ImageInfo>,
+    /// Counts and bytes: `images_removed` and the images' bytes are added
+    /// by the caller as it deletes them.
+    pub(crate) result: PruneResult,
+}
+
+/// Plans a prune of `log` (the session's whole log) holding `images`;
+/// `None` when the session is within `limits`.
+///
+/// At least one event is always kept. Lines that cannot be parsed are
+/// kept verbatim when they lie in the kept part of the log.
+pub(crate) fn plan(log: &[u8], images: Vec<ImageInfo>, limits: PruneLimits) -> Option<Plan> {
+    // (line bytes, parsed event) for every non-blank line.
+    let lines: Vec<(&[u8], Option<Event>)> = log
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .map(|l| (l, serde_json::from_slice::<Event>(l).ok()))
+        .collect();
+    let n_events = lines.iter().filter(|(_, e)| e.is_some()).count();
+    if n_events == 0 {
+        return None;
+    }
+    let total = log.len() as u64 + images.iter().map(|i| i.size).sum::<u64>();
+
+    let mut remove = 0usize;
+    if limits.max_messages > 0 && n_events > limits.max_messages {
+        remove = n_events - limits.max_messages;
+    }
+    let event_sizes: Vec<u64> = lines
+        .iter()
+        .filter(|(_, e)| e.is_some())
+        .map(|(l, _)| l.len() as u64 + 1)
+        .collect();
+    if limits.max_size_bytes > 0 && total > limits.max_size_bytes {
+        let mut removed_bytes: u64 = event_sizes[..remove].iter().sum();
+        while remove < n_events - 1 && total - removed_bytes > limits.max_size_bytes {
+            removed_bytes += event_sizes[remove];
+            remove += 1;
+        }
+    }
+    if remove == 0 {
+        return None;
+    }
+
+    // Split at the first kept event; rewrite the rest with new seqs.
+    let mut seen = 0usize;
+    let mut removed_refs = HashSet::new();
+    let mut kept_refs = HashSet::new();
+    let mut out = Vec::with_capacity(log.len());
+    let mut next_seq = 1u64;
+    for (line, ev) in &lines {
+        match ev {
+            Some(ev) if seen < remove => {
+                seen += 1;
+                image_refs(ev, &mut removed_refs);
+            }
+            Some(ev) => {
+                image_refs(ev, &mut kept_refs);
+                match renumber(line, next_seq) {
+                    Some(l) => out.extend_from_slice(&l),
+                    None => out.extend_from_slice(line),
+                }
+                out.push(b'\n');
+                next_seq += 1;
+            }
+            None if seen < remove => {}
+            None => {
+                out.extend_from_slice(line);
+                out.push(b'\n');
+            }
+        }
+    }
+    let orphans = images
+        .into_iter()
+        .filter(|img| removed_refs.contains(&img.id) && !kept_refs.contains(&img.id))
+        .collect();
+    Some(Plan {
+        result: PruneResult {
+            events_removed: remove,
+            images_removed: 0,
+            bytes_reclaimed: (log.len() - out.len()) as u64,
+        },
+        log: out,
+        last_seq: next_seq - 1,
+        orphans,
+    })
+}
+
 impl Store {
     /// Prunes the session if it is over `limits`; `None` when nothing was removed.
     ///
@@ -112,127 +203,11 @@ impl Store {
         session_id: &str,
         limits: PruneLimits,
     ) -> Result<Option<PruneResult>> {
+        self.check(session_id)?;
         if !limits.is_enabled() {
-            crate::ids::session(session_id)?;
             return Ok(None);
         }
-        self.with_session(session_id, |s| {
-            let path = s.events_path();
-            let len = s.log_len();
-            let mut buf = vec![0u8; len as usize];
-            s.log_file().read_exact_at(&mut buf, 0).at(&path)?;
-            // (line bytes, parsed event) for every non-blank line.
-            let lines: Vec<(&[u8], Option<Event>)> = buf
-                .split(|b| *b == b'\n')
-                .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                .map(|l| (l, serde_json::from_slice::<Event>(l).ok()))
-                .collect();
-            let n_events = lines.iter().filter(|(_, e)| e.is_some()).count();
-            if n_events == 0 {
-                return Ok(None);
-            }
-            let images_dir = s.dir.join(files::IMAGES);
-            image::refuse_symlink(&images_dir)?;
-            let images = image::list_dir(&images_dir)?;
-            let total = len + images.iter().map(|i| i.size).sum::<u64>();
-
-            let mut remove = 0usize;
-            if limits.max_messages > 0 && n_events > limits.max_messages {
-                remove = n_events - limits.max_messages;
-            }
-            let event_sizes: Vec<u64> = lines
-                .iter()
-                .filter(|(_, e)| e.is_some())
-                .map(|(l, _)| l.len() as u64 + 1)
-                .collect();
-            if limits.max_size_bytes > 0 && total > limits.max_size_bytes {
-                let mut removed_bytes: u64 = event_sizes[..remove].iter().sum();
-                while remove < n_events - 1 && total - removed_bytes > limits.max_size_bytes {
-                    removed_bytes += event_sizes[remove];
-                    remove += 1;
-                }
-            }
-            if remove == 0 {
-                return Ok(None);
-            }
-
-            // Split at the first kept event; rewrite the rest with new seqs.
-            let mut seen = 0usize;
-            let mut removed_refs = HashSet::new();
-            let mut kept_refs = HashSet::new();
-            let mut out = Vec::with_capacity(buf.len());
-            let mut next_seq = 1u64;
-            for (line, ev) in &lines {
-                match ev {
-                    Some(ev) if seen < remove => {
-                        seen += 1;
-                        image_refs(ev, &mut removed_refs);
-                    }
-                    Some(ev) => {
-                        image_refs(ev, &mut kept_refs);
-                        match renumber(line, next_seq) {
-                            Some(l) => out.extend_from_slice(&l),
-                            None => out.extend_from_slice(line),
-                        }
-                        out.push(b'\n');
-                        next_seq += 1;
-                    }
-                    None if seen < remove => {}
-                    None => {
-                        out.extend_from_slice(line);
-                        out.push(b'\n');
-                    }
-                }
-            }
-            let last_seq = next_seq - 1;
-
-            // Write the new log and lock it before it replaces the old one, so
-            // no other writer can slip in between the rename and our metadata.
-            let tmp = fsutil::temp_path_for(&path);
-            let replace = (|| -> std::io::Result<fs::File> {
-                let mut f = fsutil::private_open_options()
-                    .read(true)
-                    .append(true)
-                    .create_new(true)
-                    .open(&tmp)?;
-                f.lock()?;
-                f.write_all(&out)?;
-                fs::rename(&tmp, &path)?;
-                Ok(f)
-            })();
-            let file = match replace {
-                Ok(f) => f,
-                Err(e) => {
-                    let _ = fs::remove_file(&tmp);
-                    return Err(crate::Error::io(&path, e));
-                }
-            };
-            s.replace_log(file, out.len() as u64, last_seq)?;
-
-            let meta = s.metadata()?;
-            meta.set("event_count", Value::from(last_seq));
-            meta.set_str("updated_at", &timefmt::now_string());
-            s.write_metadata()?;
-
-            let mut result = PruneResult {
-                events_removed: remove,
-                images_removed: 0,
-                bytes_reclaimed: len - out.len() as u64,
-            };
-            for img in images {
-                if removed_refs.contains(&img.id) && !kept_refs.contains(&img.id) {
-                    let p = images_dir.join(&img.id);
-                    match fs::remove_file(&p) {
-                        Ok(()) => {
-                            result.images_removed += 1;
-                            result.bytes_reclaimed += img.size;
-                        }
-                        Err(e) => log::warn!("{}: image not removed: {e}", p.display()),
-                    }
-                }
-            }
-            Ok(Some(result))
-        })
+        self.backend().prune_if_needed(session_id, limits)
     }
 }
 

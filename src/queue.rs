@@ -2,16 +2,12 @@
 //! (`queue.json`), and the workspace-wide queue settings.
 //!
 //! # Concurrency
-//! Every change is a read-modify-write of the whole file under exclusive
-//! access: a mutex shared by all handles of the session's queue in the process,
-//! then an advisory `flock` on the hidden side file `.queue.lock` in the session
-//! directory. The new content goes to a unique temp file in the same
-//! directory, is fsynced, and renamed over `queue.json`. So handles, threads
-//! and processes never lose or duplicate a message, and a reader (which takes
-//! no lock) always sees a whole file. Message ids are unique within the queue:
-//! a new id that collides with a queued one is drawn again. The side file
-//! stays as long as the session does (removing a lock file others may hold
-//! open would let two writers in at once).
+//! The queue is one document, and every change is a read-modify-write of it
+//! under the backend's exclusive access (see [`crate::backend::Backend::doc_change`]:
+//! a mutex and an `flock` for the filesystem, a row lock on the server), so
+//! handles, threads, processes and hosts never lose or duplicate a message,
+//! and a reader always sees a whole version. Message ids are unique within
+//! the queue: a new id that collides with a queued one is drawn again.
 //!
 //! # Bad files
 //! A `queue.json` that does not parse fails every call with
@@ -19,25 +15,18 @@
 //! [`Queue::delete`] removes it. Fields this library does not know, in the file
 //! and in each message, are kept when the file is rewritten.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::{Arc, LazyLock};
 
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::backend::{Doc, DocChange};
 use crate::error::{Error, Result};
-use crate::jsonfile::{self, Registry};
-use crate::store::{files, Store};
+use crate::ids;
+use crate::jsonfile;
+use crate::store::Store;
 use crate::timefmt::{self, Timestamp};
-use crate::{fsutil, ids};
-
-/// Hidden side file whose `flock` serialises changes across processes.
-const LOCK_FILE: &str = ".queue.lock";
-
-/// The in-process mutex of each queue file.
-static THREAD_LOCKS: LazyLock<Registry<Mutex<()>>> = LazyLock::new(Registry::new);
 
 /// Workspace-wide queue settings (not stored per session).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,22 +175,17 @@ pub struct Queue {
     store: Store,
     session_id: String,
     path: PathBuf,
-    lock_path: PathBuf,
-    thread_lock: Arc<Mutex<()>>,
 }
 
 impl Store {
     /// The message queue of a session. Checks the id (→ [`Error::InvalidArgument`]);
     /// a missing session is reported by each call as [`Error::SessionNotFound`].
     pub fn queue(&self, session_id: &str) -> Result<Queue> {
-        let dir = self.session_dir(session_id)?;
-        let path = dir.join(files::QUEUE);
+        self.check(session_id)?;
         Ok(Queue {
             store: self.clone(),
             session_id: session_id.to_string(),
-            thread_lock: THREAD_LOCKS.get(&path),
-            lock_path: dir.join(LOCK_FILE),
-            path,
+            path: self.backend().doc_location(session_id, Doc::Queue),
         })
     }
 }
@@ -212,8 +196,9 @@ impl Queue {
         &self.session_id
     }
 
-    /// Path of `queue.json`.
-    pub fn path(&self) -> &Path {
+    /// Where the queue is stored: the path of `queue.json`, or its place
+    /// on the server.
+    pub fn path(&self) -> &std::path::Path {
         &self.path
     }
 
@@ -331,38 +316,50 @@ impl Queue {
     /// Removes `queue.json` (a missing file is fine). This is also the way to
     /// discard a file that does not parse.
     pub fn delete(&self) -> Result<()> {
-        self.store.existing_session_dir(&self.session_id)?;
-        let _held = jsonfile::lock_exclusive(&self.thread_lock, &self.lock_path)?;
-        fsutil::remove_if_exists(&self.path)?;
+        self.store.check(&self.session_id)?;
+        self.store
+            .backend()
+            .doc_change(&self.session_id, Doc::Queue, &mut |_| Ok(DocChange::Remove))?;
         Ok(())
     }
 
-    /// The queue as stored now (no lock: files are only ever replaced whole).
+    /// The queue as stored now.
     fn read(&self) -> Result<QueueFile> {
-        self.store.existing_session_dir(&self.session_id)?;
-        self.load()
-    }
-
-    fn load(&self) -> Result<QueueFile> {
-        match fsutil::read_optional(&self.path)? {
+        self.store.check(&self.session_id)?;
+        match self
+            .store
+            .backend()
+            .doc_read(&self.session_id, Doc::Queue)?
+        {
             None => Ok(QueueFile::default()),
-            Some(bytes) => jsonfile::parse(&bytes, &self.path),
+            Some((bytes, _)) => jsonfile::parse(&bytes, &self.path),
         }
     }
 
     /// Runs `f` on the stored queue under exclusive access; writes the queue
     /// back when `f` says it changed it.
     fn change<R>(&self, f: impl FnOnce(&mut QueueFile) -> Result<(R, bool)>) -> Result<R> {
-        self.store.existing_session_dir(&self.session_id)?;
-        let _held = jsonfile::lock_exclusive(&self.thread_lock, &self.lock_path)?;
-        let mut q = self.load()?;
-        let (out, changed) = f(&mut q)?;
-        if changed {
-            q.rest
-                .insert("updated_at".into(), Value::String(timefmt::now_string()));
-            jsonfile::write_pretty(&self.path, &q)?;
-        }
-        Ok(out)
+        self.store.check(&self.session_id)?;
+        let mut f = Some(f);
+        let mut out = None;
+        self.store
+            .backend()
+            .doc_change(&self.session_id, Doc::Queue, &mut |bytes| {
+                let mut q = match bytes {
+                    None => QueueFile::default(),
+                    Some(b) => jsonfile::parse(b, &self.path)?,
+                };
+                let f = f.take().expect("a document change runs once");
+                let (r, changed) = f(&mut q)?;
+                out = Some(r);
+                if !changed {
+                    return Ok(DocChange::Keep);
+                }
+                q.rest
+                    .insert("updated_at".into(), Value::String(timefmt::now_string()));
+                Ok(DocChange::Write(jsonfile::to_pretty(&q, &self.path)?))
+            })?;
+        Ok(out.expect("the change ran"))
     }
 }
 

@@ -11,16 +11,14 @@
 //! and matched field by field, so a hit is never reported on JSON syntax.
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::Read;
 
 use regex::Regex;
 use serde_json::Value;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::event::{types, Event};
 use crate::metadata::Metadata;
-use crate::store::{files, parallel_map, scan_threads, Store};
+use crate::store::{parallel_map, scan_threads, Store};
 use crate::timefmt::{self, Timestamp};
 
 /// What to search for, and where.
@@ -141,6 +139,8 @@ struct Matcher {
     text: Regex,
     /// Matches raw line bytes when that is conclusive (see the module docs).
     prefilter: Option<regex::bytes::Regex>,
+    /// The literal the prefilter looks for, which a backend may also use.
+    needle: Option<String>,
 }
 
 impl Matcher {
@@ -154,6 +154,7 @@ impl Matcher {
             return Ok(Matcher {
                 text,
                 prefilter: None,
+                needle: None,
             });
         }
         let pattern = format!("(?i){}", regex::escape(&q.text));
@@ -162,12 +163,20 @@ impl Matcher {
             .text
             .chars()
             .any(|c| c == '"' || c == '\\' || c.is_control());
-        let prefilter = if escapable {
-            None
-        } else {
-            Some(regex::bytes::Regex::new(&pattern).map_err(|e| Error::invalid(e.to_string()))?)
-        };
-        Ok(Matcher { text, prefilter })
+        if escapable {
+            return Ok(Matcher {
+                text,
+                prefilter: None,
+                needle: None,
+            });
+        }
+        let prefilter =
+            regex::bytes::Regex::new(&pattern).map_err(|e| Error::invalid(e.to_string()))?;
+        Ok(Matcher {
+            text,
+            prefilter: Some(prefilter),
+            needle: Some(q.text.clone()),
+        })
     }
 
     /// The lines of `buf` that could hold a match, as byte ranges in order:
@@ -264,18 +273,9 @@ fn scan_session(
     matcher: &Matcher,
     meta: &Metadata,
 ) -> Result<Vec<SearchHit>> {
-    let path = store.session_dir(meta.session_id())?.join(files::EVENTS);
-    let mut buf = Vec::new();
-    match File::open(&path) {
-        Ok(mut f) => {
-            f.lock_shared().at(&path)?;
-            let r = f.read_to_end(&mut buf);
-            let _ = f.unlock();
-            r.at(&path)?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&path, e)),
-    }
+    let buf = store
+        .backend()
+        .search_lines(meta.session_id(), matcher.needle.as_deref())?;
     let in_time_range = |ev: &Event| {
         if query.since.is_none() && query.until.is_none() {
             return true;

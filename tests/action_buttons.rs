@@ -104,7 +104,7 @@ fn set_get_clear_delete() {
     assert_eq!(fs::metadata(ab.path()).unwrap().mode() & 0o777, 0o600);
 
     // Another store on the same directory reads the same.
-    let other = Store::open(store.base_dir())
+    let other = Store::open(store.base_dir().unwrap())
         .unwrap()
         .action_buttons("s")
         .unwrap();
@@ -161,7 +161,7 @@ fn errors() {
         Err(Error::SessionNotFound(_))
     ));
     assert!(matches!(ghost.clear(), Err(Error::SessionNotFound(_))));
-    assert!(!store.base_dir().join("ghost").exists());
+    assert!(!store.base_dir().unwrap().join("ghost").exists());
 
     let ab = store.action_buttons("s").unwrap();
     ab.set(buttons(&["x"]), 1).unwrap();
@@ -229,7 +229,7 @@ fn repeated_gets_use_the_shared_cache_until_the_file_changes() {
     past_staleness();
     assert_eq!(labels(&ab), ["Alpha"], "served from memory after the check");
     // A fresh handle, even from another Store, shares the cache.
-    let fresh = Store::open(store.base_dir())
+    let fresh = Store::open(store.base_dir().unwrap())
         .unwrap()
         .action_buttons("s")
         .unwrap();
@@ -263,7 +263,7 @@ fn changes_through_another_handle_are_seen_at_once() {
     let (_t, store) = new_store();
     let reader = store.action_buttons("s").unwrap();
     assert!(reader.is_empty().unwrap());
-    let writer = Store::open(store.base_dir())
+    let writer = Store::open(store.base_dir().unwrap())
         .unwrap()
         .action_buttons("s")
         .unwrap();
@@ -307,7 +307,7 @@ fn child_buttons_worker() {
 /// Runs child workers (`(role, first seq, count)` each) at once and waits for them;
 /// returns the seqs they reported as set.
 fn run_children(store: &Store, jobs: &[(&str, u64, u64)]) -> Vec<u64> {
-    let base = store.base_dir().to_string_lossy().into_owned();
+    let base = store.base_dir().unwrap().to_string_lossy().into_owned();
     let sync = tempfile::tempdir().unwrap();
     let children: Vec<_> = jobs
         .iter()
@@ -397,9 +397,10 @@ fn readers_always_see_a_whole_version_while_processes_write() {
     assert!(seen.is_subset(&set), "a reader saw a version nobody wrote");
     past_staleness();
     let last = store.action_buttons("s").unwrap().get().unwrap();
-    let on_disk: Value =
-        serde_json::from_slice(&fs::read(store.base_dir().join("s/action_buttons.json")).unwrap())
-            .unwrap();
+    let on_disk: Value = serde_json::from_slice(
+        &fs::read(store.base_dir().unwrap().join("s/action_buttons.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(on_disk["for_event_seq"], last.for_event_seq());
     println!(
         "{PROCS} processes x {SETS} sets while {READERS} threads did {gets} gets: \

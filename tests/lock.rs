@@ -42,7 +42,7 @@ fn create(store: &Store, id: &str) {
 }
 
 fn lock_path(store: &Store, id: &str) -> PathBuf {
-    store.base_dir().join(id).join(".lock")
+    store.base_dir().unwrap().join(id).join(".lock")
 }
 
 fn hostname() -> String {
@@ -298,7 +298,7 @@ fn heartbeat_detects_theft_and_runs_callback_on_its_thread() {
             .unwrap();
     });
     // Another handle of the store (another client) interrupts.
-    let other = Store::open(store.base_dir()).unwrap();
+    let other = Store::open(store.base_dir().unwrap()).unwrap();
     let _b = other.force_interrupt_lock("s", "cli").unwrap();
     let thread = rx
         .recv_timeout(Duration::from_secs(5))
@@ -487,7 +487,7 @@ fn heartbeat_advances_atomically_and_keeps_unknown_fields() {
     assert_eq!(now.instance_id, lock.instance_id());
     assert!(lock.is_valid());
     // Only the lock's own files are in the directory (no temp files left).
-    let mut names: Vec<String> = fs::read_dir(store.base_dir().join("h"))
+    let mut names: Vec<String> = fs::read_dir(store.base_dir().unwrap().join("h"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -503,7 +503,7 @@ fn heartbeat_advances_atomically_and_keeps_unknown_fields() {
         ]
     );
     lock.release().unwrap();
-    assert!(!path.exists() && !store.base_dir().join("h/.lock.next").exists());
+    assert!(!path.exists() && !store.base_dir().unwrap().join("h/.lock.next").exists());
 }
 
 #[test]
@@ -702,7 +702,7 @@ fn processes_race_for_one_session() {
     let (_t, store) = new_store();
     const PROCS: usize = 8;
     const ROUNDS: usize = 60;
-    let base = store.base_dir().to_string_lossy().into_owned();
+    let base = store.base_dir().unwrap().to_string_lossy().into_owned();
     let mut racers: Vec<Racer> = (0..PROCS)
         .map(|_| {
             let mut child = common::spawn_child("race_child", &[("AGS_BASE", base.clone())]);
@@ -810,7 +810,7 @@ fn signal_opt_in_releases_locks_then_terminates() {
     use std::os::unix::process::ExitStatusExt;
     let (_t, store) = new_store();
     create(&store, "sig");
-    let base = store.base_dir().to_string_lossy().into_owned();
+    let base = store.base_dir().unwrap().to_string_lossy().into_owned();
     let mut child = common::spawn_child("signal_child", &[("AGS_BASE", base)]);
     let lines = line_channel(child.stdout.take().unwrap());
     let mut handled = String::new();

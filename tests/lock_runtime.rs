@@ -148,7 +148,7 @@ fn ten_thousand_locks_share_one_heartbeat_thread() {
     assert!(locks.iter().all(|l| !l.is_valid()));
     let left = (0..LOCKS)
         .filter(|i| {
-            let dir = store.base_dir().join(format!("s{i:05}"));
+            let dir = store.base_dir().unwrap().join(format!("s{i:05}"));
             dir.join(".lock").exists() || dir.join(".lock.next").exists()
         })
         .count();

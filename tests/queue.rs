@@ -140,7 +140,10 @@ fn add_list_get_pop_remove_clear() {
     assert_eq!(b.client_id, None, "an empty client id is none");
     assert!(a.queued_at_time().is_some());
     // Another handle on another store sees the same queue.
-    let other = Store::open(store.base_dir()).unwrap().queue("s").unwrap();
+    let other = Store::open(store.base_dir().unwrap())
+        .unwrap()
+        .queue("s")
+        .unwrap();
     assert_eq!(texts(&other.list().unwrap()), ["first", "second", "third"]);
     assert_eq!(other.get(&b.id).unwrap(), b);
     assert_eq!(q.len().unwrap(), 3);
@@ -281,7 +284,7 @@ fn bad_ids_missing_sessions_and_closed_stores() {
     ));
     assert!(matches!(ghost.pop(), Err(Error::SessionNotFound(_))));
     assert!(matches!(ghost.delete(), Err(Error::SessionNotFound(_))));
-    assert!(!store.base_dir().join("ghost").exists());
+    assert!(!store.base_dir().unwrap().join("ghost").exists());
 
     store.close().unwrap();
     assert!(matches!(q.list(), Err(Error::StoreClosed)));
@@ -359,8 +362,11 @@ fn child_queue_worker() {
 
 /// Starts one child worker per tag and returns once all of them are running.
 fn run_children(store: &Store, role: &str, count: usize, tags: &[String]) -> Vec<Child> {
-    let base = store.base_dir().to_string_lossy().into_owned();
-    let sync = store.base_dir().with_file_name(format!("sync-{role}"));
+    let base = store.base_dir().unwrap().to_string_lossy().into_owned();
+    let sync = store
+        .base_dir()
+        .unwrap()
+        .with_file_name(format!("sync-{role}"));
     fs::create_dir(&sync).unwrap();
     let children = tags
         .iter()

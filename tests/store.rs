@@ -40,7 +40,7 @@ fn append_assigns_seqs_and_keeps_metadata_current() {
         "2026-02-01T12:20:01.5Z"
     );
     // Another handle sees the same, and continues the numbering.
-    let other = Store::open(store.base_dir()).unwrap();
+    let other = Store::open(store.base_dir().unwrap()).unwrap();
     assert_eq!(other.metadata("s").unwrap().event_count(), 4);
     assert_eq!(other.append_event("s", msg("d")).unwrap(), 5);
     assert_eq!(store.append_event("s", msg("e")).unwrap(), 6);
@@ -88,7 +88,7 @@ fn bad_event_input_is_rejected() {
 fn unknown_fields_and_event_types_survive() {
     let (_t, store) = new_store();
     create(&store, "s");
-    let dir = store.base_dir().join("s");
+    let dir = store.base_dir().unwrap().join("s");
     // A newer writer added fields to metadata and an unknown event type.
     let mut meta: serde_json::Map<String, Value> =
         serde_json::from_slice(&fs::read(dir.join("metadata.json")).unwrap()).unwrap();
@@ -179,7 +179,7 @@ fn prune_keeps_unknown_event_bytes_when_kept() {
         .append_event("s", NewEvent::new("ui_prompt_answer", data))
         .unwrap();
     store.append_event("s", msg("new")).unwrap();
-    let before = fs::read_to_string(store.base_dir().join("s/events.jsonl")).unwrap();
+    let before = fs::read_to_string(store.base_dir().unwrap().join("s/events.jsonl")).unwrap();
     let unknown_before = before.lines().nth(1).unwrap().to_string();
     let r = store
         .prune_if_needed(
@@ -192,7 +192,7 @@ fn prune_keeps_unknown_event_bytes_when_kept() {
         .unwrap()
         .unwrap();
     assert_eq!(r.events_removed, 1);
-    let after = fs::read_to_string(store.base_dir().join("s/events.jsonl")).unwrap();
+    let after = fs::read_to_string(store.base_dir().unwrap().join("s/events.jsonl")).unwrap();
     let unknown_after = after.lines().next().unwrap();
     assert_eq!(
         unknown_after,
@@ -254,7 +254,7 @@ fn prune_by_size_and_image_cleanup() {
             .unwrap(),
         None
     );
-    let log_len = fs::metadata(store.base_dir().join("s/events.jsonl"))
+    let log_len = fs::metadata(store.base_dir().unwrap().join("s/events.jsonl"))
         .unwrap()
         .len();
     let total = log_len + 2 * PNG.len() as u64;
@@ -309,7 +309,7 @@ fn torn_tail_is_reported_then_repaired_by_next_append() {
     let (_t, store) = new_store();
     create(&store, "s");
     store.append_events("s", vec![msg("a"), msg("b")]).unwrap();
-    let path = store.base_dir().join("s/events.jsonl");
+    let path = store.base_dir().unwrap().join("s/events.jsonl");
     // A crash mid-write leaves half a line.
     fs::OpenOptions::new()
         .append(true)
@@ -317,7 +317,7 @@ fn torn_tail_is_reported_then_repaired_by_next_append() {
         .unwrap()
         .write_all(br#"{"seq":3,"type":"agent_mes"#)
         .unwrap();
-    let other = Store::open(store.base_dir()).unwrap();
+    let other = Store::open(store.base_dir().unwrap()).unwrap();
     let read = other.events("s", 0).unwrap();
     assert_eq!(read.events.len(), 2);
     assert_eq!(read.skipped.len(), 1);
@@ -338,7 +338,7 @@ fn torn_tail_is_reported_then_repaired_by_next_append() {
         read.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
         [1, 2, 3]
     );
-    let kept = fs::read_to_string(store.base_dir().join("s/events.jsonl.torn")).unwrap();
+    let kept = fs::read_to_string(store.base_dir().unwrap().join("s/events.jsonl.torn")).unwrap();
     assert!(kept.starts_with(r#"{"seq":3,"type":"agent_mes"#));
 }
 
@@ -346,7 +346,7 @@ fn torn_tail_is_reported_then_repaired_by_next_append() {
 fn corrupt_middle_line_does_not_hide_the_rest() {
     let (_t, store) = new_store();
     create(&store, "s");
-    let path = store.base_dir().join("s/events.jsonl");
+    let path = store.base_dir().unwrap().join("s/events.jsonl");
     let good = |n: u64| {
         format!(
             r#"{{"seq":{n},"type":"agent_message","timestamp":"2026-02-01T12:20:00Z","data":{{"text":"t"}}}}"#
@@ -369,11 +369,11 @@ fn truncated_metadata_does_not_hide_other_sessions() {
     for id in ["a", "b", "c"] {
         create(&store, id);
     }
-    let p = store.base_dir().join("b/metadata.json");
+    let p = store.base_dir().unwrap().join("b/metadata.json");
     let full = fs::read(&p).unwrap();
     fs::write(&p, &full[..full.len() / 2]).unwrap();
-    fs::write(store.base_dir().join("c/metadata.json"), b"").unwrap();
-    fs::create_dir(store.base_dir().join("stray-dir")).unwrap();
+    fs::write(store.base_dir().unwrap().join("c/metadata.json"), b"").unwrap();
+    fs::create_dir(store.base_dir().unwrap().join("stray-dir")).unwrap();
     let list = store.list().unwrap();
     let ids: Vec<&str> = list.sessions.iter().map(|m| m.session_id()).collect();
     assert_eq!(ids, ["a"]);
@@ -624,9 +624,13 @@ fn cleanup_old_images_spares_recent_sessions() {
 fn private_permissions_and_closed_store() {
     let (_t, store) = new_store();
     create(&store, "s");
-    let dir = store.base_dir().join("s");
+    let dir = store.base_dir().unwrap().join("s");
     assert_eq!(
-        fs::metadata(store.base_dir()).unwrap().permissions().mode() & 0o777,
+        fs::metadata(store.base_dir().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
         0o700
     );
     assert_eq!(
@@ -887,7 +891,7 @@ fn child_appender() {
 fn multi_process_appends() {
     let (_t, store) = new_store();
     create(&store, "s");
-    let base = store.base_dir().to_string_lossy().into_owned();
+    let base = store.base_dir().unwrap().to_string_lossy().into_owned();
     const PROCS: usize = 4;
     const APPENDS: usize = 200;
     let children: Vec<_> = (0..PROCS)
@@ -902,11 +906,11 @@ fn multi_process_appends() {
         })
         .collect();
     // Meanwhile this process appends through two handles and checks metadata parses.
-    let other = Store::open(store.base_dir()).unwrap();
+    let other = Store::open(store.base_dir().unwrap()).unwrap();
     for i in 0..APPENDS {
         let s = if i % 2 == 0 { &store } else { &other };
         s.append_event("s", msg("parent")).unwrap();
-        let raw = fs::read(store.base_dir().join("s/metadata.json")).unwrap();
+        let raw = fs::read(store.base_dir().unwrap().join("s/metadata.json")).unwrap();
         serde_json::from_slice::<Value>(&raw).expect("metadata.json always valid JSON");
     }
     let mut acked = Vec::new();

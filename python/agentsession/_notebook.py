@@ -70,7 +70,7 @@ def store_html(store: Store) -> str:
         reverse=True,
     )
     head = (
-        f"<p><b>agentsession store</b> <code>{escape(str(store.path))}</code>: "
+        f"<p><b>agentsession store</b> <code>{escape(store.location)}</code>: "
         f"{len(sessions)} session{'s' if len(sessions) != 1 else ''}</p>"
     )
     cols = ["session_id", "name", "status", "acp_server", "events", "created", "updated", "working_dir"]

@@ -75,7 +75,7 @@ def _cmd_list(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     for m in sorted(sessions, key=lambda m: m.updated_at.timestamp() if m.updated_at else 0, reverse=True):
         updated = m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else "-"
         print(f"{m.session_id}  {m.status:<9} {m.event_count:>6} events  {updated}  {m.name}", file=out)
-    print(f"{len(sessions)} session(s) in {store.path}", file=out)
+    print(f"{len(sessions)} session(s) in {store.location}", file=out)
 
 
 def _cmd_show(store: Store, args: argparse.Namespace, out: TextIO) -> None:

@@ -4,7 +4,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::{rename_fields, renamed_by_event, types, ChunkKind, PARAMS_EXTRA, PLAN_ENTRY_FIELDS};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::player::Player;
 
@@ -187,18 +187,17 @@ impl Player {
         Ok(out)
     }
 
-    /// A stored image as base64; `None` (logged) when its file is gone.
+    /// A stored image as base64; `None` (logged) when it is gone.
     fn image_base64(&self, image_id: &str) -> Result<Option<String>> {
         let session_id = self.metadata().session_id();
-        let path = match self.store.image_path(session_id, image_id) {
-            Ok(p) => p,
+        let bytes = match self.store.image_data(session_id, image_id) {
+            Ok(b) => b,
             Err(e @ (Error::ImageNotFound(_) | Error::InvalidArgument(_))) => {
                 log::warn!("{session_id}: image left out of the replay: {e}");
                 return Ok(None);
             }
             Err(e) => return Err(e),
         };
-        let bytes = std::fs::read(&path).at(&path)?;
         Ok(Some(
             base64::engine::general_purpose::STANDARD.encode(bytes),
         ))

@@ -65,6 +65,22 @@ int main(int argc, char **argv) {
     fclose(f);
     ags_string_free(path);
     CHECK_STATUS(ags_store_image_path(store, "img", "img_999_00000000.png", &path), AGS_IMAGE_NOT_FOUND);
+
+    uint8_t *data = NULL;
+    size_t data_len = 0;
+    CHECK_OK(ags_store_image_data(store, "img", png_id, &data, &data_len));
+    CHECK(data_len == sizeof PNG && memcmp(data, PNG, sizeof PNG) == 0);
+    ags_bytes_free(data, data_len);
+    ags_bytes_free(NULL, 0);
+    CHECK_STATUS(ags_store_image_data(store, "img", "img_999_00000000.png", &data, &data_len),
+                 AGS_IMAGE_NOT_FOUND);
+    CHECK_STATUS(ags_store_image_data(store, "img", png_id, NULL, &data_len), AGS_NULL_PARAMETER);
+    CHECK_STATUS(ags_store_image_data(store, "img", png_id, &data, NULL), AGS_NULL_PARAMETER);
+
+    char *location = NULL;
+    CHECK_OK(ags_store_location(store, &location));
+    CHECK_CONTAINS(location, "/store");
+    ags_string_free(location);
     CHECK_STATUS(ags_store_image_path(store, "img", "../metadata.json", &path), AGS_INVALID_ARGUMENT);
 
     char *list = NULL;

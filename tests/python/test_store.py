@@ -310,6 +310,8 @@ def test_images(store: ags.Store, session: str) -> None:
     assert info.created_at is not None
     path = store.image_path(session, info.id)
     assert path.read_bytes() == png()
+    assert store.image_data(session, info.id) == png()
+    assert store.location == str(store.path)
     second = store.save_image(session, bytearray(png(2, 2)), "")
     assert second.name == second.id
     listed = store.list_images(session)
@@ -318,6 +320,9 @@ def test_images(store: ags.Store, session: str) -> None:
     assert [i.id for i in store.list_images(session)] == [second.id]
     with pytest.raises(ags.ImageError) as e:
         store.image_path(session, info.id)
+    assert e.value.kind == "not_found"
+    with pytest.raises(ags.ImageError) as e:
+        store.image_data(session, info.id)
     assert e.value.kind == "not_found"
     with pytest.raises(ags.ImageError) as e:
         store.save_image(session, b"GIF89a-not-really", "image/bmp")

@@ -97,6 +97,7 @@ SPEC_NAMES = {
         "__contains__",
         "close",
         "save_image",
+        "image_data",
         "image_path",
         "list_images",
         "delete_image",

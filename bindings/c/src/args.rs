@@ -171,3 +171,12 @@ impl Out<*mut c_char> {
         Ok(())
     }
 }
+
+impl Out<*mut u8> {
+    /// Writes a buffer the caller frees with `ags_bytes_free(data, len)`,
+    /// and its length to `len`.
+    pub(crate) fn write_bytes(self, bytes: Vec<u8>, len: Out<usize>) {
+        len.write(bytes.len());
+        self.write(Box::into_raw(bytes.into_boxed_slice()).cast());
+    }
+}

@@ -35,7 +35,29 @@ pub unsafe extern "C" fn ags_store_save_image(
     })
 }
 
-/// The path of a stored image, as a new string.
+/// The bytes of a stored image: `*out_data` receives a buffer of
+/// `*out_len` bytes, freed with `ags_bytes_free(data, len)`.
+#[no_mangle]
+pub unsafe extern "C" fn ags_store_image_data(
+    store: *const ags_store,
+    session_id: *const c_char,
+    image_id: *const c_char,
+    out_data: *mut *mut u8,
+    out_len: *mut usize,
+) -> ags_status {
+    ffi_boundary!({
+        let store = handle!(store)?;
+        let session_id = string!(session_id)?;
+        let image_id = string!(image_id)?;
+        let data = out!(out_data)?;
+        let len = out!(out_len)?;
+        data.write_bytes(store.image_data(session_id, image_id)?, len);
+        Ok(())
+    })
+}
+
+/// The path of a stored image of a filesystem store, as a new string (a
+/// server store has none: `AGS_INVALID_ARGUMENT`; use `ags_store_image_data`).
 #[no_mangle]
 pub unsafe extern "C" fn ags_store_image_path(
     store: *const ags_store,

@@ -92,6 +92,20 @@ pub unsafe extern "C" fn ags_string_free(s: *mut c_char) {
     })
 }
 
+/// Frees a byte buffer of `len` bytes returned by this library (as
+/// `ags_store_image_data` does). `NULL` is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn ags_bytes_free(data: *mut u8, len: usize) {
+    ffi_boundary!(on_panic = (), {
+        if !data.is_null() {
+            // SAFETY: non-NULL buffers handed to the caller were made from a
+            // boxed slice of `len` bytes (see `args::Out::write_bytes`), and
+            // the contract says each is freed once, with its length.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use agentsession::{CreateOptions, NewEvent, Store, StoreOptions};
+use agentsession::{CreateOptions, Error, NewEvent, Store, StoreOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -111,7 +111,22 @@ pub unsafe extern "C" fn ags_store_free(store: *mut ags_store) {
     })
 }
 
-/// The store's base directory, as a new string.
+/// Where the store lives, as a new string: its directory, or its URL
+/// without the password.
+#[no_mangle]
+pub unsafe extern "C" fn ags_store_location(
+    store: *const ags_store,
+    out: *mut *mut c_char,
+) -> ags_status {
+    ffi_boundary!({
+        let store = handle!(store)?;
+        let out = out!(out)?;
+        out.write_string(store.location())
+    })
+}
+
+/// The base directory of a filesystem store, as a new string; a server
+/// store has none (`AGS_INVALID_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn ags_store_base_dir(
     store: *const ags_store,
@@ -120,7 +135,10 @@ pub unsafe extern "C" fn ags_store_base_dir(
     ffi_boundary!({
         let store = handle!(store)?;
         let out = out!(out)?;
-        out.write_string(store.base_dir().to_string_lossy().into_owned())
+        let dir = store
+            .base_dir()
+            .ok_or_else(|| Error::invalid(format!("{} has no base directory", store.location())))?;
+        out.write_string(dir.to_string_lossy().into_owned())
     })
 }
 

@@ -9,7 +9,7 @@ use agentsession::store::{CreateOptions, NewEvent, StoreOptions};
 use agentsession::ExportFormat;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use serde_json::Value;
 
 use crate::acp::{UsageSummary, UsageTotals};
@@ -107,10 +107,16 @@ impl Store {
         Ok(agentsession::Store::mitto_dir()?)
     }
 
-    /// The base directory.
+    /// The base directory of a filesystem store; `None` for a server store.
     #[getter]
-    fn path(&self) -> PathBuf {
-        self.inner.base_dir().to_path_buf()
+    fn path(&self) -> Option<PathBuf> {
+        self.inner.base_dir().map(PathBuf::from)
+    }
+
+    /// Where the store lives: its directory, or its URL without the password.
+    #[getter]
+    fn location(&self) -> String {
+        self.inner.location()
     }
 
     /// Whether metadata writes are deferred to `flush()` (or a short interval).
@@ -347,7 +353,19 @@ impl Store {
         Ok(ImageInfo::new(&info))
     }
 
-    /// The path of a stored image.
+    /// The bytes of a stored image.
+    fn image_data<'py>(
+        &self,
+        py: Python<'py>,
+        session_id: &str,
+        image_id: &str,
+    ) -> Res<Bound<'py, PyBytes>> {
+        let data = py.detach(|| self.inner.image_data(session_id, image_id))?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    /// The path of a stored image of a filesystem store (a server store has
+    /// none: `InvalidArgument`; use `image_data`).
     fn image_path(&self, py: Python<'_>, session_id: &str, image_id: &str) -> Res<PathBuf> {
         Ok(py.detach(|| self.inner.image_path(session_id, image_id))?)
     }
@@ -528,7 +546,7 @@ impl Store {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let path = quoted(py, &self.inner.base_dir().to_string_lossy())?;
+        let path = quoted(py, &self.inner.location())?;
         let batched = if self.inner.is_batched() {
             ", batched=True"
         } else {
