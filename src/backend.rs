@@ -171,6 +171,18 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// `preserve_recent`; returns how many.
     fn cleanup_old_images(&self, max_age: Duration, preserve_recent: Duration) -> Result<usize>;
 
+    // --- Copying a store (migrate) ---
+
+    /// Creates the session with exactly this metadata and an empty log,
+    /// unless it exists; returns whether it was created.
+    fn import_session(&self, meta: &Metadata) -> Result<bool>;
+    /// Appends log lines verbatim (each ending in `\n`), the first one
+    /// continuing the log; `last_seq` is the seq of the last one. The
+    /// metadata is not touched.
+    fn import_lines(&self, session_id: &str, lines: &[u8], last_seq: u64) -> Result<()>;
+    /// Stores an image under its id, unless one of that id exists.
+    fn import_image(&self, session_id: &str, image_id: &str, data: &[u8]) -> Result<()>;
+
     // --- Locks ---
 
     /// The session's lock as stored, without exclusive access.

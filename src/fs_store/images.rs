@@ -45,6 +45,24 @@ impl FsStore {
         })
     }
 
+    pub(super) fn import_image_file(
+        &self,
+        session_id: &str,
+        image_id: &str,
+        data: &[u8],
+    ) -> Result<()> {
+        self.with_session(session_id, |s| {
+            let dir = s.dir.join(files::IMAGES);
+            refuse_symlink(&dir)?;
+            fsutil::create_private_dir_all(&dir)?;
+            let path = dir.join(image_id);
+            if fs::symlink_metadata(&path).is_ok() {
+                return Ok(());
+            }
+            fsutil::write_atomic(&path, data, Durability::Atomic)
+        })
+    }
+
     pub(super) fn image_file(&self, session_id: &str, image_id: &str) -> Result<PathBuf> {
         let path = self.images_dir(session_id)?.join(image_id);
         match fs::symlink_metadata(&path) {

@@ -747,6 +747,32 @@ impl Backend for FsStore {
         self.inner.closed.load(Ordering::Acquire)
     }
 
+    fn import_session(&self, meta: &Metadata) -> Result<bool> {
+        match Backend::create(self, meta) {
+            Ok(()) => Ok(true),
+            Err(Error::InvalidArgument(_))
+                if self.existing_session_dir(meta.session_id()).is_ok() =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn import_lines(&self, session_id: &str, lines: &[u8], last_seq: u64) -> Result<()> {
+        self.check_open()?;
+        self.with_session(session_id, |s| {
+            s.state.buffer.extend_from_slice(lines);
+            s.write_buffer()?;
+            s.log().last_seq = last_seq;
+            Ok(())
+        })
+    }
+
+    fn import_image(&self, session_id: &str, image_id: &str, data: &[u8]) -> Result<()> {
+        self.import_image_file(session_id, image_id, data)
+    }
+
     fn search_lines(&self, session_id: &str, _needle: Option<&str>) -> Result<Vec<u8>> {
         let path = self.session_dir(session_id)?.join(files::EVENTS);
         let mut buf = Vec::new();
