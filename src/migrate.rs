@@ -9,7 +9,8 @@
 //! A copy is idempotent and resumable: a session that exists in the target
 //! gets only the log lines after its last seq, the images it lacks and the
 //! documents that differ, so running it twice copies nothing twice, and a
-//! run that was interrupted continues where it stopped.
+//! run that was interrupted continues where it stopped. The progress
+//! callback may stop a copy between two sessions by returning an error.
 
 use crate::backend::{Doc, DocChange};
 use crate::error::Result;
@@ -79,11 +80,11 @@ fn lines_after(log: &[u8], have: u64) -> (Vec<u8>, u64) {
 }
 
 /// Copies every session of `from` into `to`; `progress` is called after
-/// each session.
+/// each session, and an error it returns stops the copy (and is returned).
 pub fn migrate(
     from: &Store,
     to: &Store,
-    mut progress: impl FnMut(&MigrateProgress),
+    mut progress: impl FnMut(&MigrateProgress) -> Result<()>,
 ) -> Result<MigrateReport> {
     let list = from.list()?;
     let mut report = MigrateReport {
@@ -140,7 +141,7 @@ pub fn migrate(
             sessions_done: i + 1,
             sessions_total: report.sessions,
             session_id: id.to_string(),
-        });
+        })?;
     }
     to.flush()?;
     Ok(report)
