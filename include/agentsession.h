@@ -251,9 +251,10 @@ typedef void (*ags_update_observer_fn)(const char *notification_json, void *user
 typedef void (*ags_stolen_fn)(const char *session_id, void *user_data);
 
 /**
- * Called with (sessions scanned, sessions in total) after each session a
- * search scans, on the thread calling `ags_search_next`. It must not unwind
- * (no C++ exception may leave it).
+ * Called with (sessions done, sessions in total) as a call goes through the
+ * sessions of a store: after each session a search scans (on the thread
+ * calling `ags_search_next`) or a copy copies (on the thread calling
+ * `ags_migrate`). It must not unwind (no C++ exception may leave it).
  */
 typedef void (*ags_progress_fn)(size_t done, size_t total, void *user_data);
 
@@ -535,6 +536,24 @@ ags_status ags_lock_set_processing(const ags_lock *lock, const char *message);
  * Marks the session as waiting for a permission answer, with a detail.
  */
 ags_status ags_lock_set_waiting_permission(const ags_lock *lock, const char *message);
+
+/**
+ * Copies every session of `from` into `to` (a directory into a server, a
+ * server into a directory, or between two of a kind): metadata, log lines
+ * byte for byte, images, queue and follow-up suggestions; not locks. A
+ * session already in `to` gets only what it lacks, so a second run copies
+ * nothing and an interrupted run continues where it stopped. `progress`
+ * (may be NULL) is called with `user_data` after each session, on the
+ * calling thread. `*out_report_json` receives `{"sessions",
+ * "sessions_created","events_copied","images_copied","documents_copied",
+ * "skipped":[{"session_id","error"}]}` (`skipped`: sessions of `from` that
+ * could not be read, not copied).
+ */
+ags_status ags_migrate(const ags_store *from,
+                       const ags_store *to,
+                       ags_progress_fn progress,
+                       void *user_data,
+                       char **out_report_json);
 
 /**
  * The session as the `session/update` notifications an agent sends while

@@ -12,6 +12,7 @@ use crate::args::{json, seconds};
 use crate::error::{ags_status, Failure};
 use crate::handle::Handle;
 use crate::json as out_json;
+use crate::progress::{ags_progress_fn, Progress};
 use crate::store::ags_store;
 
 /// A search in progress: hits stream out of `ags_search_next`, newest
@@ -24,32 +25,6 @@ pub struct ags_search {
 
 impl Handle for ags_search {
     type Inner = Mutex<Search>;
-}
-
-/// Called with (sessions scanned, sessions in total) after each session a
-/// search scans, on the thread calling `ags_search_next`. It must not unwind
-/// (no C++ exception may leave it).
-pub type ags_progress_fn =
-    Option<unsafe extern "C" fn(done: usize, total: usize, user_data: *mut c_void)>;
-
-/// The host's progress callback with its `user_data`.
-struct Progress {
-    callback: unsafe extern "C" fn(usize, usize, *mut c_void),
-    user_data: *mut c_void,
-}
-
-// SAFETY: the pointer is only handed back to the host's callback, on threads
-// the host itself calls the library from; `ags_store_search` documents that
-// the host must make `user_data` usable there.
-unsafe impl Send for Progress {}
-
-impl Progress {
-    /// Reports (sessions scanned, sessions in total).
-    fn report(&self, done: usize, total: usize) {
-        // SAFETY: the host gave this callback and pointer for exactly this
-        // use; see `ags_progress_fn`.
-        unsafe { (self.callback)(done, total, self.user_data) }
-    }
 }
 
 /// One status or a list of them.
@@ -120,11 +95,7 @@ pub unsafe extern "C" fn ags_store_search(
             limit: args.limit,
         };
         let mut search = store.search(query)?;
-        if let Some(callback) = progress {
-            let progress = Progress {
-                callback,
-                user_data,
-            };
+        if let Some(progress) = Progress::new(progress, user_data) {
             search = search.with_progress(move |done, total| progress.report(done, total));
         }
         out.write(ags_search::into_raw(Mutex::new(search)));

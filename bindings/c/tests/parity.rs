@@ -26,8 +26,9 @@ const TYPES: [&str; 11] = [
 
 /// Modules whose top-level `pub fn`s are operations: (file, or directory
 /// ending in `/`, under src/; module name).
-const MODULES: [(&str, &str); 4] = [
+const MODULES: [(&str, &str); 5] = [
     ("player.rs", "player"),
+    ("migrate.rs", "migrate"),
     ("runtime.rs", "runtime"),
     ("auxiliary/mod.rs", "auxiliary"),
     ("acp/", "acp"),
@@ -143,6 +144,7 @@ fn the_scan_finds_the_known_operations() {
         "ActionButtonsStore::set",
         "player::last_agent_message",
         "auxiliary::prompt",
+        "migrate::migrate",
     ] {
         assert!(ops.contains(op), "{op} not found by the scan");
     }
