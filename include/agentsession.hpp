@@ -173,6 +173,24 @@ template <class T, class Call> Result<T> try_value_out(Call &&call) noexcept {
     return Result<T>::success(out);
 }
 
+/// A progress callback (sessions done, total) and what it threw: callbacks
+/// must not unwind into C, so the first exception is kept for the caller to
+/// rethrow, and the callback is not called again.
+struct Progress {
+    std::function<void(std::size_t, std::size_t)> call;
+    std::exception_ptr error;
+
+    static void trampoline(std::size_t done, std::size_t total, void *user_data) noexcept {
+        auto *self = static_cast<Progress *>(user_data);
+        if (self->error) return;
+        try {
+            self->call(done, total);
+        } catch (...) {
+            self->error = std::current_exception();
+        }
+    }
+};
+
 }  // namespace detail
 
 class Lock;
@@ -850,25 +868,10 @@ public:
 
 private:
     friend class Store;
-    /// The callback and what it threw (callbacks must not unwind into C).
-    struct Progress {
-        std::function<void(std::size_t, std::size_t)> call;
-        std::exception_ptr error;
-
-        static void trampoline(std::size_t done, std::size_t total, void *user_data) noexcept {
-            auto *self = static_cast<Progress *>(user_data);
-            if (self->error) return;
-            try {
-                self->call(done, total);
-            } catch (...) {
-                self->error = std::current_exception();
-            }
-        }
-    };
-    Search(ags_search *handle, std::unique_ptr<Progress> progress) noexcept
+    Search(ags_search *handle, std::unique_ptr<detail::Progress> progress) noexcept
         : progress_(std::move(progress)), handle_(handle) {}
     // Declared first so the handle is freed before the callback it points to.
-    std::unique_ptr<Progress> progress_;
+    std::unique_ptr<detail::Progress> progress_;
     detail::Owner<ags_search, ags_search_free> handle_;
 };
 
@@ -935,10 +938,10 @@ inline ActionButtons Store::action_buttons(const std::string &id) const {
 
 inline Search Store::search(const std::string &query_json,
                             std::function<void(std::size_t, std::size_t)> progress) const {
-    std::unique_ptr<Search::Progress> holder;
-    if (progress) holder.reset(new Search::Progress{std::move(progress), nullptr});
+    std::unique_ptr<detail::Progress> holder;
+    if (progress) holder.reset(new detail::Progress{std::move(progress), nullptr});
     ags_search *raw = detail::value_out<ags_search *>([&](ags_search **out) {
-        return ags_store_search(handle(), query_json.c_str(), holder ? &Search::Progress::trampoline : nullptr,
+        return ags_store_search(handle(), query_json.c_str(), holder ? &detail::Progress::trampoline : nullptr,
                                 holder.get(), out);
     });
     return Search(raw, std::move(holder));
@@ -948,6 +951,22 @@ inline Follow Store::follow(const std::string &id, std::uint64_t after_seq, doub
     return Follow(detail::value_out<ags_follow *>([&](ags_follow **out) {
         return ags_store_follow(handle(), id.c_str(), after_seq, idle_timeout_s, out);
     }));
+}
+
+/// Copies every session of `from` into `to` (ags_migrate); returns the
+/// report as JSON. `progress` (may be empty) is called with (sessions done,
+/// total) after each session; an exception it throws does not stop the copy
+/// but is rethrown when it returns.
+inline std::string migrate(const Store &from, const Store &to,
+                           std::function<void(std::size_t, std::size_t)> progress = {}) {
+    detail::Progress holder{std::move(progress), nullptr};
+    char *out = nullptr;
+    ags_status status = ags_migrate(from.handle(), to.handle(),
+                                    holder.call ? &detail::Progress::trampoline : nullptr, &holder, &out);
+    std::unique_ptr<char, detail::StringFree> owned(out);
+    if (holder.error) std::rethrow_exception(holder.error);
+    detail::check(status);
+    return detail::take(owned.release());
 }
 
 /// Sets the heartbeat interval and stale timeout (seconds) for the process.

@@ -257,6 +257,29 @@ static void search_and_follow(const std::string &base) {
     CHECK(!waiting.next().has_value());
 }
 
+static void copy_store(const std::string &base) {
+    ags::Store from = ags::Store::open(base + "/from");
+    ags::Store to = ags::Store::open(base + "/to");
+    ags::Recorder rec(from, "c");
+    rec.start("a", "/w");
+    rec.record_user_prompt("copy me");
+    std::vector<std::size_t> progress;
+    std::string report = ags::migrate(from, to, [&](std::size_t done, std::size_t) { progress.push_back(done); });
+    CHECK(contains(report, R"("sessions_created":1,"events_copied":2,)"));
+    CHECK(progress == std::vector<std::size_t>{1});
+    CHECK(to.events("c") == from.events("c"));
+    CHECK(contains(ags::migrate(from, to), R"("sessions_created":0,"events_copied":0,)"));
+
+    // An exception thrown by the callback comes out of migrate(), not through C.
+    bool caught = false;
+    try {
+        ags::migrate(from, to, [](std::size_t, std::size_t) { throw std::logic_error("from the callback"); });
+    } catch (const std::logic_error &e) {
+        caught = contains(e.what(), "from the callback");
+    }
+    CHECK(caught);
+}
+
 static void acp_and_auxiliary(const std::string &base) {
     ags::Store store = ags::Store::open(base);
     ags::Recorder rec(store, "acp");
@@ -355,6 +378,7 @@ int main(int argc, char **argv) {
     recorder_player(dir + "/rec");
     queue_and_buttons(dir + "/queue");
     search_and_follow(dir + "/insight");
+    copy_store(dir + "/copy");
     acp_and_auxiliary(dir + "/acp");
     locks(dir + "/locks");
     std::printf("test_wrapper: ok\n");
