@@ -28,8 +28,8 @@ pub struct MigrateProgress {
     pub session_id: String,
 }
 
-/// What a copy did.
-#[derive(Debug, Default)]
+/// What a copy did (in JSON, an object of these fields).
+#[derive(Debug, Default, serde::Serialize)]
 pub struct MigrateReport {
     /// Sessions of the source.
     pub sessions: usize,

@@ -103,13 +103,22 @@ impl NewEvent {
     }
 }
 
-/// A directory that `list` could not read as a session.
-#[derive(Debug)]
+/// A directory that `list` could not read as a session; in JSON,
+/// `{"session_id", "error"}` with the error's message.
+#[derive(Debug, serde::Serialize)]
 pub struct SkippedSession {
     /// The directory name.
     pub session_id: String,
     /// Why it was skipped.
+    #[serde(serialize_with = "serialize_message")]
     pub error: Error,
+}
+
+fn serialize_message<S: serde::Serializer>(
+    error: &Error,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(error)
 }
 
 /// The sessions of a store, and the directories that were not readable.

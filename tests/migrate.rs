@@ -221,5 +221,11 @@ fn an_unreadable_session_is_reported_and_the_others_are_copied() {
     assert_eq!(report.skipped.len(), 1);
     assert_eq!(report.skipped[0].session_id, "20260201-130000-unreadable");
     assert!(matches!(report.skipped[0].error, Error::CorruptData { .. }));
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["sessions_created"], 7);
+    assert_eq!(
+        json["skipped"][0]["error"],
+        report.skipped[0].error.to_string()
+    );
     assert!(!tmp.path().join("20260201-130000-unreadable").exists());
 }

@@ -4,7 +4,7 @@
 
 use agentsession::eventlog::CorruptLine;
 use agentsession::store::describe_skipped;
-use agentsession::{ImageInfo, Metadata, MigrateReport, PruneResult};
+use agentsession::{ImageInfo, Metadata, PruneResult};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -39,23 +39,6 @@ pub(crate) fn prune_result(r: Option<PruneResult>) -> Value {
             "images_removed": r.images_removed,
             "bytes_reclaimed": r.bytes_reclaimed,
         })
-    })
-}
-
-/// What a store copy did.
-pub(crate) fn migrate_report(r: &MigrateReport) -> Value {
-    let skipped: Vec<Value> = r
-        .skipped
-        .iter()
-        .map(|s| json!({ "session_id": s.session_id, "error": s.error.to_string() }))
-        .collect();
-    json!({
-        "sessions": r.sessions,
-        "sessions_created": r.sessions_created,
-        "events_copied": r.events_copied,
-        "images_copied": r.images_copied,
-        "documents_copied": r.documents_copied,
-        "skipped": skipped,
     })
 }
 

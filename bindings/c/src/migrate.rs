@@ -36,6 +36,6 @@ pub unsafe extern "C" fn ags_migrate(
             }
             Ok(())
         })?;
-        out.write_string(out_json::text(&out_json::migrate_report(&report)))
+        out.write_string(out_json::text(&report))
     })
 }
