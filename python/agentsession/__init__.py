@@ -7,6 +7,7 @@ also takes a session's :class:`Lock` (kept fresh by a heartbeat thread;
 every lock is released at interpreter exit), gives its :class:`Queue` of
 waiting messages and its :class:`ActionButtonsStore` of follow-up
 suggestions, searches and exports sessions and follows one live.
+:func:`migrate` copies every session of one store into another.
 :mod:`agentsession.auxiliary` runs a hidden ACP session for utility prompts
 (titles, prompt improvement, suggestions).
 
@@ -37,6 +38,7 @@ from ._native import (
     LockNotHeld,
     MessageNotFound,
     Metadata,
+    MigrateReport,
     Player,
     PruneResult,
     Queue,
@@ -64,6 +66,7 @@ from ._native import (
     configure,
     heartbeat_stats,
     last_agent_message,
+    migrate,
     release_locks_on_signals,
     reset_heartbeat_stats,
     resume_plan,
@@ -93,6 +96,7 @@ __all__ = [
     "LockNotHeld",
     "MessageNotFound",
     "Metadata",
+    "MigrateReport",
     "Player",
     "PruneResult",
     "Queue",
@@ -120,6 +124,7 @@ __all__ = [
     "configure",
     "heartbeat_stats",
     "last_agent_message",
+    "migrate",
     "release_locks_on_signals",
     "reset_heartbeat_stats",
     "resume_plan",

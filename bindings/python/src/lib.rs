@@ -15,6 +15,7 @@ mod data;
 mod errors;
 mod insight;
 mod lock;
+mod migrate;
 mod notebook;
 mod player;
 mod queue;
@@ -57,6 +58,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<acp::UsageTotals>()?;
     m.add_class::<acp::UsageRow>()?;
     m.add_class::<acp::UsageSummary>()?;
+    m.add_class::<migrate::MigrateReport>()?;
+    m.add_function(wrap_pyfunction!(migrate::migrate, m)?)?;
     m.add_function(wrap_pyfunction!(player::build_conversation_history, m)?)?;
     m.add_function(wrap_pyfunction!(player::last_agent_message, m)?)?;
     m.add_function(wrap_pyfunction!(player::resume_plan, m)?)?;
