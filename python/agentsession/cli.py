@@ -1,18 +1,21 @@
 """The ``agentsession`` command: list, show, search, export and follow
-sessions, and look at locks, queues and usage, from a terminal.
+sessions, look at locks, queues and usage, and copy a whole store into
+another, from a terminal.
 
 Exit status: 0 on success, 1 when the library reports an error (a missing
-session, a corrupt file…), 2 for bad arguments.
+session, a corrupt file…), 2 for bad arguments, 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence, TextIO
 
-from . import Error, Event, Store
+from . import Error, Event, MigrateReport, Store, migrate
 
 
 def _open_store(args: argparse.Namespace) -> Store:
@@ -86,7 +89,7 @@ def _cmd_show(store: Store, args: argparse.Namespace, out: TextIO) -> None:
 
 
 class _Progress:
-    """A progress bar on stderr, drawn only when stderr is a terminal."""
+    """A progress bar over sessions on stderr, drawn only when stderr is a terminal."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -189,12 +192,43 @@ def _cmd_usage(store: Store, args: argparse.Namespace, out: TextIO) -> None:
     print(f"total: {t.sessions} session(s), {t.updates} update(s), cost {_fmt_cost(t.cost)}", file=out)
 
 
+def _print_report(report: MigrateReport, args: argparse.Namespace, out: TextIO) -> None:
+    if args.json:
+        json.dump(report.to_dict(), out, ensure_ascii=False, indent=2)
+        print(file=out)
+        return
+    for field in ("sessions", "sessions_created", "events_copied", "images_copied", "documents_copied"):
+        print(f"{field.replace('_', ' '):<17} {getattr(report, field)}", file=out)
+    print(f"{'skipped':<17} {len(report.skipped)}", file=out)
+    for s in report.skipped:
+        print(f"  {s['session_id']}: {s['error']}", file=out)
+
+
+def _cmd_migrate(args: argparse.Namespace, out: TextIO) -> None:
+    # Opening a directory creates it: a mistyped source would copy nothing.
+    if "://" not in args.source and not os.path.isdir(args.source):
+        raise FileNotFoundError(errno.ENOENT, "no store directory", args.source)
+    with Store(args.source) as source, Store(args.target) as target:
+        progress = _Progress(sys.stderr)
+        try:
+            report = migrate(source, target, progress=progress)
+        finally:
+            progress.finish()
+        print(f"migrated {report.sessions} session(s) from {source.location} to {target.location}", file=sys.stderr)
+    _print_report(report, args, out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the command."""
     p = argparse.ArgumentParser(prog="agentsession", description="Inspect agent sessions.")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--store", metavar="PATH", help="store directory (default: $AGENTSESSION_DIR or the data dir)")
+    where.add_argument(
+        "--store",
+        metavar="PATH_OR_URL",
+        help="store directory or postgresql:// URL (default: $AGENTSESSION_DIR or the data dir)",
+    )
     where.add_argument("--mitto", action="store_true", help="open the mitto client's store")
+    p.set_defaults(own_stores=False)
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("list", help="list sessions, most recently updated first")
@@ -237,18 +271,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("session_id", nargs="?")
     s.add_argument("--by", choices=["day", "agent"], default="day")
     s.set_defaults(run=_cmd_usage)
+
+    s = sub.add_parser(
+        "migrate",
+        help="copy every session of one store into another",
+        description="Copies every session (metadata, log, images, queue, suggestions; not locks) of one store "
+        "into another. A session already there gets only what it lacks: running it again copies nothing, "
+        "and an interrupted run continues where it stopped.",
+    )
+    s.add_argument("--from", dest="source", metavar="PATH_OR_URL", required=True, help="the store to copy")
+    s.add_argument("--to", dest="target", metavar="PATH_OR_URL", required=True, help="the store to copy into")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(run=_cmd_migrate, own_stores=True)
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None, out: Optional[TextIO] = None) -> int:
     """Runs the command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.own_stores and (args.store or args.mitto):
+        parser.error(f"{args.command} names its stores with --from and --to, not --store or --mitto")
     out = out or sys.stdout
     try:
-        with _open_store(args) as store:
-            args.run(store, args, out)
+        if args.own_stores:
+            args.run(args, out)
+        else:
+            with _open_store(args) as store:
+                args.run(store, args, out)
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("agentsession: interrupted", file=sys.stderr)
+        return 130
     except (Error, OSError) as e:
         print(f"agentsession: {e}", file=sys.stderr)
         return 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import agentsession as ags
+from agentsession import cli
 
 FIXTURE01 = "20260201-120000-fixture01-complete"
 FIXTURE05 = "20260201-122000-fixture05-unicode"
@@ -126,3 +129,52 @@ def test_mitto_store_from_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize("argv", [["--store", "x", "--mitto", "list"], []])
 def test_argument_errors_exit_2(argv: list[str]) -> None:
     assert run(*argv, check=False).returncode == 2
+
+
+def test_migrate_copies_a_store_and_prints_the_report(fixture_store: ags.Store, tmp_path: Path) -> None:
+    target = tmp_path / "copy"
+    first = run("migrate", "--from", str(fixture_store.path), "--to", str(target))
+    assert "sessions created  7" in first.stdout and "skipped           0" in first.stdout
+    # Not a terminal: no bar, only the final line.
+    assert "\r" not in first.stderr
+    assert first.stderr == f"migrated 7 session(s) from {fixture_store.path} to {target}\n"
+    with ags.Store(target) as copy:
+        assert [m.to_dict() for m in copy.list()] == [m.to_dict() for m in fixture_store.list()]
+    again = run("migrate", "--from", str(fixture_store.path), "--to", str(target), "--json")
+    report = json.loads(again.stdout)
+    assert report["sessions"] == 7 and report["sessions_created"] == report["events_copied"] == 0
+
+
+def test_migrate_draws_a_progress_bar_on_a_terminal(
+    fixture_store: ags.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err, out = Terminal(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert cli.main(["migrate", "--from", str(fixture_store.path), "--to", str(tmp_path / "copy")], out) == 0
+    drawn = err.getvalue()
+    assert "\r[####" in drawn and "] 1/7 sessions" in drawn and "] 7/7 sessions" in drawn
+    assert drawn.endswith(" to " + str(tmp_path / "copy") + "\n")
+    assert "events copied     47" in out.getvalue()
+
+
+def test_migrate_errors(fixture_store: ags.Store, tmp_path: Path) -> None:
+    missing = run("migrate", "--from", str(tmp_path / "nowhere"), "--to", str(tmp_path / "copy"), check=False)
+    assert missing.returncode == 1 and "no store directory" in missing.stderr
+    assert not (tmp_path / "nowhere").exists()
+    server = run("migrate", "--from", str(fixture_store.path), "--to", "postgresql://127.0.0.1:1/none", check=False)
+    assert server.returncode == 1 and server.stderr.startswith("agentsession: ")
+    assert "Traceback" not in server.stderr
+    both = run("--store", str(fixture_store.path), "migrate", "--from", "a", "--to", "b", check=False)
+    assert both.returncode == 2 and "--from and --to" in both.stderr
+    assert run("migrate", "--to", str(tmp_path), check=False).returncode == 2
+
+
+def test_store_option_takes_a_server_url() -> None:
+    # Accepted as a location and handed to the library, whose error is reported plainly.
+    out = run("--store", "postgresql://127.0.0.1:1/none", "list", check=False)
+    assert out.returncode == 1 and out.stderr.startswith("agentsession: ")
+    assert "Traceback" not in out.stderr
