@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 quick=${1:-}
 out=build/bench
 mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; bash scripts/pg.sh stop' EXIT
+echo "== PostgreSQL server for the PostgreSQL store (scripts/pg.sh), stopped at exit"
+pg_env=$(bash scripts/pg.sh start)
+eval "$pg_env"
 
 echo "== core (Rust)"
 cargo bench --quiet --bench store -- $quick | tee "$out/store.txt"
@@ -15,7 +20,6 @@ echo "== C and Python faces: append_event vs the core's append, same sizes and m
 n=2000; [ "$quick" = "--quick" ] && n=300
 cargo build --quiet --release -p agentsession-capi
 gcc -O2 -Wall -Wextra -Werror -Iinclude benches/c_append.c -Ltarget/release -lagentsession -o "$out/c_append"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # The library's SONAME carries the major version.
 mkdir -p "$out/lib" && ln -sf "$PWD/target/release/libagentsession.so" "$out/lib/libagentsession.so.0"
 c_us=$(LD_LIBRARY_PATH="$out/lib" "$out/c_append" "$tmp/c" "$n")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust, C, C++ and Python.
-# Needs only the Rust toolchain, gcc and CPython 3.11 with pip; installs the rest.
+# Needs only the Rust toolchain, gcc and CPython 3.11 with pip; installs the rest
+# (PostgreSQL from Debian packages when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,13 @@ tests/peers/.venv/bin/python tests/peers/check_peers.py
 
 echo "== Headless Chromium for the HTML export check"
 bash scripts/install-browser.sh
+
+echo "== PostgreSQL test server (scripts/pg.sh), stopped at exit"
+pg_env=$(bash scripts/pg.sh start)
+eval "$pg_env"
+trap 'bash scripts/pg.sh stop' EXIT
+# Tests of the PostgreSQL store fail (rather than skip) without the server.
+export AGS_REQUIRE_PG=1
 
 echo "== Rust tests"
 # Tests that need the peers or the browser fail (rather than skip) without them.
