@@ -26,6 +26,7 @@ mod jsonfile;
 pub mod lock;
 pub mod metadata;
 pub mod migrate;
+pub(crate) mod pg;
 pub mod player;
 pub mod prune;
 pub mod queue;
@@ -47,6 +48,9 @@ pub use image::{ImageFormat, ImageInfo};
 pub use lock::{Lock, LockCheck, LockInfo, LockState, LockStatus};
 pub use metadata::Metadata;
 pub use migrate::{migrate, MigrateProgress, MigrateReport};
+/// The PostgreSQL connection of URL-opened stores, public for its integration tests only.
+#[doc(hidden)]
+pub use pg::Pg;
 pub use player::{build_conversation_history, last_agent_message, Player};
 pub use prune::{PruneLimits, PruneResult};
 pub use queue::{MoveDirection, Queue, QueueConfig, QueuedMessage};

@@ -1,0 +1,64 @@
+-- Version 1: sessions, their events, images, locks, queue and action buttons.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+CREATE TABLE sessions (
+    session_id  text PRIMARY KEY,
+    metadata    text NOT NULL,            -- metadata.json as written: unknown fields and key order kept
+    last_seq    bigint NOT NULL DEFAULT 0
+);
+
+CREATE TABLE events (
+    session_id text NOT NULL REFERENCES sessions ON DELETE CASCADE,
+    seq        bigint NOT NULL,
+    line       text NOT NULL,             -- the events.jsonl line, byte for byte
+    PRIMARY KEY (session_id, seq)
+);
+CREATE INDEX events_line_trgm ON events USING gin (lower(line) gin_trgm_ops);
+
+CREATE TABLE images (
+    session_id text NOT NULL REFERENCES sessions ON DELETE CASCADE,
+    image_id   text NOT NULL,
+    bytes      bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (session_id, image_id)
+);
+
+CREATE TABLE locks (
+    session_id  text PRIMARY KEY REFERENCES sessions ON DELETE CASCADE,
+    instance_id text NOT NULL,
+    hostname    text NOT NULL,
+    pid         bigint NOT NULL,
+    info        text NOT NULL,            -- the lock's JSON (unknown fields kept)
+    heartbeat   timestamptz NOT NULL DEFAULT now()   -- stamped by the server's clock
+);
+
+CREATE TABLE queue_messages (
+    session_id text NOT NULL REFERENCES sessions ON DELETE CASCADE,
+    id         text NOT NULL,
+    position   bigint NOT NULL,
+    message    text NOT NULL,             -- the queued message's JSON
+    PRIMARY KEY (session_id, id)
+);
+CREATE INDEX queue_order ON queue_messages (session_id, position);
+
+CREATE TABLE action_buttons (
+    session_id text PRIMARY KEY REFERENCES sessions ON DELETE CASCADE,
+    content    text NOT NULL              -- action_buttons.json as written
+);
+
+-- Followers LISTEN on channel ags_events. Each insert statement on events
+-- sends one notification per session it touched, with payload
+-- '<session_id> <highest seq inserted>' (split it at the last space: a
+-- session id may hold spaces, a seq never does).
+CREATE FUNCTION ags_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('ags_events', session_id || ' ' || max(seq))
+    FROM inserted
+    GROUP BY session_id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER events_notify AFTER INSERT ON events
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION ags_events_notify();
