@@ -233,6 +233,23 @@ fn the_password_never_shows_in_pg_or_its_errors() {
 }
 
 #[test]
+fn with_every_pooled_connection_busy_a_call_times_out() {
+    let Some(server) = Server::get() else { return };
+    let _shared = SERVER.read();
+    let pg = Pg::open(&format!("{}&connect_timeout=1", server.socket)).unwrap();
+    let busy: Vec<_> = (0..8).map(|_| pg.conn().unwrap()).collect();
+    let started = Instant::now();
+    let Err(e) = pg.conn() else {
+        panic!("a ninth connection from a pool of eight")
+    };
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(io_source(&e).kind(), ErrorKind::TimedOut, "{e}");
+    assert!(e.to_string().contains("busy"), "{e}");
+    drop(busy);
+    pg.conn().unwrap();
+}
+
+#[test]
 fn migrations_apply_once_and_reopening_changes_nothing() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();

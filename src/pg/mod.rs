@@ -28,7 +28,7 @@ pub type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 /// A PostgreSQL database holding a store, with its schema up to date.
 pub struct Pg {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
-    server: Arc<ServerUrl>,
+    server: ServerUrl,
     watch: ConnectWatch,
 }
 
@@ -40,7 +40,7 @@ impl Pg {
     /// [`Pg::target`]. A connection attempt gives up after the URL's
     /// `connect_timeout` (5 s if absent).
     pub fn open(url: &str) -> Result<Pg> {
-        let server = Arc::new(ServerUrl::parse(url)?);
+        let server = ServerUrl::parse(url)?;
         let manager = PostgresConnectionManager::new(server.config.clone(), NoTls);
         // The first connection is made here rather than by the pool, so that
         // an unreachable server fails at once with its own error.
@@ -80,7 +80,7 @@ impl Pg {
     /// with the last connection failure.
     pub fn conn(&self) -> Result<PgConn> {
         self.pool.get().map_err(|_| {
-            let source = self.watch.last.lock().take().map_or_else(
+            let source = self.watch.last.lock().clone().map_or_else(
                 || {
                     io::Error::new(
                         io::ErrorKind::TimedOut,
@@ -112,7 +112,8 @@ impl fmt::Debug for Pg {
 }
 
 /// Keeps the pool's last failure to connect (or to check out a connection)
-/// until a connection is made, so that [`Pg::conn`] can say why it got none.
+/// until a connection is made or checked out, so that [`Pg::conn`] can say
+/// why it got none.
 #[derive(Debug, Clone)]
 struct ConnectWatch {
     endpoints: String,
@@ -129,6 +130,10 @@ impl r2d2::HandleError<postgres::Error> for ConnectWatch {
 
 impl r2d2::HandleEvent for ConnectWatch {
     fn handle_acquire(&self, _: r2d2::event::AcquireEvent) {
+        self.last.lock().take();
+    }
+
+    fn handle_checkout(&self, _: r2d2::event::CheckoutEvent) {
         self.last.lock().take();
     }
 }
