@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,14 +15,14 @@ use agentsession::{
     ActionButton, CreateOptions, Error, ExportFormat, FollowOptions, MoveDirection, NewEvent,
     PruneLimits, SearchQuery, Store, StoreOptions,
 };
-use common::{create, msg};
+use common::{create, msg, with_database, FreshDatabase};
 use serde_json::json;
 
 /// A store for one test, and what to clean up after it.
 struct TestStore {
     location: String,
     _dir: Option<tempfile::TempDir>,
-    database: Option<(String, String)>,
+    _database: Option<FreshDatabase>,
 }
 
 impl TestStore {
@@ -32,32 +31,19 @@ impl TestStore {
         TestStore {
             location: dir.path().join("sessions").display().to_string(),
             _dir: Some(dir),
-            database: None,
+            _database: None,
         }
     }
 
     /// A fresh database on the test server; `None` (with a note) when no
     /// server is configured, unless `AGS_REQUIRE_PG=1`.
     fn pg() -> Option<TestStore> {
-        let Some(url) = std::env::var("AGS_PG_URL").ok().filter(|u| !u.is_empty()) else {
-            assert!(
-                std::env::var("AGS_REQUIRE_PG").as_deref() != Ok("1"),
-                "AGS_REQUIRE_PG=1 but AGS_PG_URL is not set"
-            );
-            eprintln!("note: AGS_PG_URL not set; PostgreSQL conformance skipped");
-            return None;
-        };
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "ags_conf_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        psql(&url, &format!("CREATE DATABASE {name}"));
+        let url = common::pg_var("AGS_PG_URL")?;
+        let database = FreshDatabase::new(&url, "ags_conf");
         Some(TestStore {
-            location: with_database(&url, &name),
+            location: database.url(&url),
             _dir: None,
-            database: Some((url, name)),
+            _database: Some(database),
         })
     }
 
@@ -72,37 +58,6 @@ impl TestStore {
         };
         Store::open_with(&self.location, options).unwrap()
     }
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        if let Some((url, name)) = &self.database {
-            psql(url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    }
-}
-
-/// Runs one statement with `psql` on the server of `url`.
-fn psql(url: &str, sql: &str) {
-    let out = Command::new("psql")
-        .args([url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let query = url.find('?').unwrap_or(url.len());
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let path = url[after_scheme..query]
-        .find('/')
-        .map_or(query, |i| after_scheme + i);
-    format!("{}/{name}{}", &url[..path], &url[query..])
 }
 
 macro_rules! conformance {

@@ -9,10 +9,10 @@ mod common;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use agentsession::{Error, Pg};
+use common::FreshDatabase;
 use parking_lot::RwLock;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
@@ -34,18 +34,11 @@ struct Server {
 impl Server {
     /// The server, or `None` with a note when `scripts/pg.sh` was not run.
     fn get() -> Option<Server> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        match (var("AGS_PG_URL"), var("AGS_PG_URL_TCP"), var("AGS_PG_CTL")) {
-            (Some(socket), Some(tcp), Some(ctl)) => Some(Server { socket, tcp, ctl }),
-            _ => {
-                assert!(
-                    std::env::var_os("AGS_REQUIRE_PG").is_none_or(|v| v != "1"),
-                    "no PostgreSQL server: eval \"$(bash scripts/pg.sh start)\""
-                );
-                eprintln!("SKIPPED: no PostgreSQL server; eval \"$(bash scripts/pg.sh start)\"");
-                None
-            }
-        }
+        Some(Server {
+            socket: common::pg_var("AGS_PG_URL")?,
+            tcp: common::pg_var("AGS_PG_URL_TCP")?,
+            ctl: common::pg_var("AGS_PG_CTL")?,
+        })
     }
 
     /// The password in the TCP URL.
@@ -62,55 +55,6 @@ impl Server {
             .status()
             .unwrap();
         assert!(status.success(), "pg_ctl {args}: {status}");
-    }
-}
-
-/// `url` naming database `db` instead of its own.
-fn with_db(url: &str, db: &str) -> String {
-    let authority = url.find("://").unwrap() + 3;
-    let path = authority + url[authority..].find('/').unwrap();
-    let end = url[path..].find('?').map_or(url.len(), |q| path + q);
-    format!("{}/{db}{}", &url[..path], &url[end..])
-}
-
-/// A new empty database, dropped at the end of the test.
-struct FreshDb {
-    admin_url: String,
-    name: String,
-}
-
-impl FreshDb {
-    fn new(server: &Server) -> FreshDb {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "ags_test_{}_{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin = Client::connect(&server.socket, NoTls).unwrap();
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        FreshDb {
-            admin_url: server.socket.clone(),
-            name,
-        }
-    }
-
-    /// The database's URL over `url`'s connection.
-    fn url(&self, url: &str) -> String {
-        with_db(url, &self.name)
-    }
-}
-
-impl Drop for FreshDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = Client::connect(&self.admin_url, NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
     }
 }
 
@@ -253,7 +197,7 @@ fn with_every_pooled_connection_busy_a_call_times_out() {
 fn migrations_apply_once_and_reopening_changes_nothing() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let db = FreshDb::new(&server);
+    let db = FreshDatabase::new(&server.socket, "ags_test");
     let url = db.url(&server.socket);
     for _ in 0..3 {
         Pg::open(&url).unwrap();
@@ -275,7 +219,7 @@ fn migrations_apply_once_and_reopening_changes_nothing() {
 fn a_newer_schema_is_refused() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let db = FreshDb::new(&server);
+    let db = FreshDatabase::new(&server.socket, "ags_test");
     let url = db.url(&server.socket);
     Pg::open(&url).unwrap();
     Client::connect(&url, NoTls)
@@ -294,7 +238,7 @@ fn a_newer_schema_is_refused() {
 fn an_events_insert_notifies_once_per_session_with_its_last_seq() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let db = FreshDb::new(&server);
+    let db = FreshDatabase::new(&server.socket, "ags_test");
     let url = db.url(&server.socket);
     let pg = Pg::open(&url).unwrap();
     let mut listener = Client::connect(&url, NoTls).unwrap();
@@ -341,7 +285,7 @@ fn child_open() {
 fn concurrent_first_opens_apply_the_schema_once() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let db = FreshDb::new(&server);
+    let db = FreshDatabase::new(&server.socket, "ags_test");
     let url = db.url(&server.socket);
     let dir = tempfile::tempdir().unwrap();
     let children: Vec<_> = (0..8)

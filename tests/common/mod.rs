@@ -170,3 +170,67 @@ impl Peer {
         Some(shell_words::join(words))
     }
 }
+
+/// The variable `name` of the PostgreSQL test server (`scripts/pg.sh`), or
+/// `None` with a note when it is not set; a failure when `AGS_REQUIRE_PG=1`.
+pub fn pg_var(name: &str) -> Option<String> {
+    let value = std::env::var(name).ok().filter(|v| !v.is_empty());
+    if value.is_none() {
+        assert!(
+            std::env::var("AGS_REQUIRE_PG").as_deref() != Ok("1"),
+            "AGS_REQUIRE_PG=1 but {name} is not set: eval \"$(bash scripts/pg.sh start)\""
+        );
+        eprintln!("SKIPPED: {name} not set; eval \"$(bash scripts/pg.sh start)\"");
+    }
+    value
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let query = url.find('?').unwrap_or(url.len());
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let path = url[after_scheme..query]
+        .find('/')
+        .map_or(query, |i| after_scheme + i);
+    format!("{}/{name}{}", &url[..path], &url[query..])
+}
+
+/// A new empty database on the PostgreSQL server, dropped with this value.
+pub struct FreshDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl FreshDatabase {
+    /// Creates database `<prefix>_<pid>_<n>` through `admin_url` (a role
+    /// that may create databases).
+    pub fn new(admin_url: &str, prefix: &str) -> FreshDatabase {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("{prefix}_{}_{n}", std::process::id());
+        postgres::Client::connect(admin_url, postgres::NoTls)
+            .unwrap()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        FreshDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+        }
+    }
+
+    /// The database's URL, reached like `url`.
+    pub fn url(&self, url: &str) -> String {
+        with_database(url, &self.name)
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
