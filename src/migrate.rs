@@ -46,7 +46,7 @@ pub struct MigrateReport {
 }
 
 /// The seq of a log line, `None` when the line is not an event.
-fn line_seq(line: &[u8]) -> Option<u64> {
+pub(crate) fn line_seq(line: &[u8]) -> Option<u64> {
     #[derive(serde::Deserialize)]
     struct Seq {
         seq: u64,

@@ -20,6 +20,7 @@ use crate::eventlog::{CorruptLine, EventsRead};
 use crate::fs_store::FsStore;
 use crate::ids;
 use crate::metadata::Metadata;
+use crate::pg::PgStore;
 use crate::timefmt;
 
 /// How a store writes metadata.
@@ -155,9 +156,8 @@ impl Store {
     pub fn open_with(location: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let location = location.as_ref();
         let backend: Arc<dyn Backend> = if is_server_url(location) {
-            return Err(Error::invalid(
-                "PostgreSQL stores are not available in this build",
-            ));
+            let url = location.to_str().expect("a server URL is UTF-8");
+            PgStore::open(url, options)?
         } else {
             FsStore::open(location, options)?
         };

@@ -2,9 +2,18 @@
 //! `postgresql://` URL: a pool of connections, the schema, and failures
 //! mapped to the library's [`Error`] without ever showing the password.
 
+mod docs;
 mod errors;
+mod follow;
+mod images;
+mod lock;
 mod migrate;
+mod prune;
+mod rows;
+mod store;
 mod url;
+
+pub(crate) use store::PgStore;
 
 use std::fmt;
 use std::io;
@@ -94,6 +103,14 @@ impl Pg {
             );
             Error::io(&self.server.target, source)
         })
+    }
+
+    /// A connection of its own, outside the pool (for `LISTEN`).
+    pub(crate) fn connect_dedicated(&self) -> Result<postgres::Client> {
+        self.server
+            .config
+            .connect(NoTls)
+            .map_err(|e| self.pg_err(e))
     }
 
     /// `e` as the library's error: [`Error::Io`] on [`Pg::target`], of a

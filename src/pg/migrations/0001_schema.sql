@@ -1,10 +1,16 @@
--- Version 1: sessions, their events, images, locks, queue and action buttons.
+-- Version 1: sessions, their events, images, locks, queue and follow-up suggestions.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 CREATE TABLE sessions (
     session_id  text PRIMARY KEY,
     metadata    text NOT NULL,            -- metadata.json as written: unknown fields and key order kept
-    last_seq    bigint NOT NULL DEFAULT 0
+    last_seq    bigint NOT NULL DEFAULT 0,
+    -- Set by appends since `metadata` was last written: the metadata read
+    -- is `metadata` with event_count = last_seq, updated_at and (when set)
+    -- last_user_message_at from these. Writing `metadata` clears them.
+    appended_at text,
+    user_message_at text,
+    generation  bigint NOT NULL DEFAULT 0 -- bumped when a prune rewrites the log
 );
 
 CREATE TABLE events (
@@ -32,18 +38,16 @@ CREATE TABLE locks (
     heartbeat   timestamptz NOT NULL DEFAULT now()   -- stamped by the server's clock
 );
 
-CREATE TABLE queue_messages (
+-- The queue (doc 'queue') and follow-up suggestions (doc 'action_buttons'),
+-- each stored whole as its JSON file is. Every write takes a new version
+-- from one sequence, so a version is never reused, even after a removal.
+CREATE SEQUENCE document_versions;
+CREATE TABLE documents (
     session_id text NOT NULL REFERENCES sessions ON DELETE CASCADE,
-    id         text NOT NULL,
-    position   bigint NOT NULL,
-    message    text NOT NULL,             -- the queued message's JSON
-    PRIMARY KEY (session_id, id)
-);
-CREATE INDEX queue_order ON queue_messages (session_id, position);
-
-CREATE TABLE action_buttons (
-    session_id text PRIMARY KEY REFERENCES sessions ON DELETE CASCADE,
-    content    text NOT NULL              -- action_buttons.json as written
+    doc        text NOT NULL CHECK (doc IN ('queue', 'action_buttons')),
+    content    text NOT NULL,
+    version    bigint NOT NULL DEFAULT nextval('document_versions'),
+    PRIMARY KEY (session_id, doc)
 );
 
 -- Followers LISTEN on channel ags_events. Each insert statement on events
