@@ -8,55 +8,13 @@ mod common;
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use agentsession::{Error, Pg};
+use common::pg::{Server, StartOnDrop, SERVER};
 use common::FreshDatabase;
-use parking_lot::RwLock;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
-
-/// Held for reading by every test using the server, for writing by the one
-/// that restarts it.
-static SERVER: RwLock<()> = RwLock::new(());
-
-/// The server of `scripts/pg.sh`.
-struct Server {
-    /// Unix-socket URL, role `ags` without password.
-    socket: String,
-    /// TCP URL with the password of `ags`.
-    tcp: String,
-    /// `pg_ctl` on the cluster, as a shell command line.
-    ctl: String,
-}
-
-impl Server {
-    /// The server, or `None` with a note when `scripts/pg.sh` was not run.
-    fn get() -> Option<Server> {
-        Some(Server {
-            socket: common::pg_var("AGS_PG_URL")?,
-            tcp: common::pg_var("AGS_PG_URL_TCP")?,
-            ctl: common::pg_var("AGS_PG_CTL")?,
-        })
-    }
-
-    /// The password in the TCP URL.
-    fn password(&self) -> String {
-        let config: postgres::Config = self.tcp.parse().unwrap();
-        String::from_utf8(config.get_password().unwrap().to_vec()).unwrap()
-    }
-
-    /// Runs `pg_ctl` with `args` (e.g. `-m fast -w restart`).
-    fn pg_ctl(&self, args: &str) {
-        let status = Command::new("sh")
-            .args(["-c", &format!("{} {args}", self.ctl)])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "pg_ctl {args}: {status}");
-    }
-}
 
 /// Asserts that neither the Display nor the Debug form of `e`, nor of its
 /// sources, holds `secret`.
@@ -308,20 +266,6 @@ fn concurrent_first_opens_apply_the_schema_once() {
     }
     let versions = schema_versions(&url);
     assert_eq!(versions, (1..=versions.len() as i32).collect::<Vec<_>>());
-}
-
-/// Starts the server again if a test stopped it and then failed.
-struct StartOnDrop<'a>(&'a Server);
-
-impl Drop for StartOnDrop<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let _ = Command::new("sh")
-                .args(["-c", &format!("{} -w start", self.0.ctl)])
-                .stdout(Stdio::null())
-                .status();
-        }
-    }
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! sends, on a connection of the follower's own (a `LISTEN` ties up its
 //! connection). Polling covers what notifications miss: a server restart,
 //! a listener that cannot connect. A prune bumps the session's
-//! `generation`; the follower then resumes from the new end.
+//! `generation`; the follower then resumes from the end the prune left, so
+//! events appended after the prune are not missed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,7 +82,7 @@ impl FollowSource for PgFollow {
         let from = to_i64(self.cursor.max(after_seq));
         let rows = c
             .query_typed(
-                "SELECT s.generation, s.last_seq, e.seq, e.line FROM sessions s
+                "SELECT s.generation, s.pruned_seq, e.seq, e.line FROM sessions s
                    LEFT JOIN events e ON e.session_id = s.session_id AND e.seq > $2
                   WHERE s.session_id = $1 ORDER BY e.seq",
                 &[(&self.session_id, Type::TEXT), (&from, Type::INT8)],

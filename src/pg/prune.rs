@@ -1,7 +1,7 @@
 //! Pruning a PostgreSQL session: in one transaction, the log's rows are
 //! replaced by the renumbered ones, the metadata updated, orphaned images
-//! deleted and the session's `generation` bumped (followers see the log
-//! was rewritten).
+//! deleted and the session's `generation` bumped, with the seq it ends at
+//! (followers see the log was rewritten, and where its new part starts).
 
 use postgres::types::Type;
 use serde_json::Value;
@@ -51,7 +51,8 @@ impl PgStore {
         write_metadata(&mut tx, &pg, &meta)?;
         let last_seq = i64::try_from(plan.last_seq).unwrap_or(i64::MAX);
         tx.execute_typed(
-            "UPDATE sessions SET last_seq = $2, generation = generation + 1 WHERE session_id = $1",
+            "UPDATE sessions SET last_seq = $2, generation = generation + 1, pruned_seq = $2
+              WHERE session_id = $1",
             &[(&session_id, Type::TEXT), (&last_seq, Type::INT8)],
         )
         .on(&pg)?;

@@ -8,6 +8,8 @@ use agentsession::event::types;
 use agentsession::{CreateOptions, NewEvent, Store};
 use serde_json::json;
 
+pub mod pg;
+
 /// Creates session `id` (agent "agent", working dir "/w").
 pub fn create(store: &Store, id: &str) {
     store

@@ -10,7 +10,9 @@ CREATE TABLE sessions (
     -- last_user_message_at from these. Writing `metadata` clears them.
     appended_at text,
     user_message_at text,
-    generation  bigint NOT NULL DEFAULT 0 -- bumped when a prune rewrites the log
+    -- Bumped when a prune rewrites the log, which it leaves ending at pruned_seq.
+    generation  bigint NOT NULL DEFAULT 0,
+    pruned_seq  bigint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE events (
