@@ -223,12 +223,16 @@ pub(crate) fn get() -> &'static Runtime {
     })
 }
 
-/// This host's name, as lock files record it.
+/// This host's name, as lock files record it: `$AGENTSESSION_HOSTNAME` when
+/// set (hosts whose names collide, containers), else the system's.
 fn local_hostname() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
+    match std::env::var("AGENTSESSION_HOSTNAME") {
+        Ok(name) if !name.is_empty() => name,
+        _ => rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
+    }
 }
 
 /// A lock's first heartbeat delay: a point in the second half of the
