@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use agentsession::event::types;
 use agentsession::{Error, FollowOptions, NewEvent, Store};
-use common::pg::{FreshDb, Server, SERVER};
+use common::pg::{Server, SERVER};
+use common::FreshDatabase;
 use common::{create, msg};
 use postgres::{Client, NoTls};
 use serde_json::json;
@@ -175,8 +176,8 @@ fn host() {
 }
 
 /// A fresh database with the schema, and its URL.
-fn fresh(server: &Server) -> (FreshDb, String, Store) {
-    let db = FreshDb::new(server);
+fn fresh(server: &Server) -> (FreshDatabase, String, Store) {
+    let db = FreshDatabase::new(&server.socket, "ags_hosts");
     let url = db.url(&server.socket);
     let store = Store::open(&url).unwrap();
     (db, url, store)
