@@ -102,52 +102,35 @@ pub(super) fn insert(
     Ok(())
 }
 
-/// A server-side prefilter for a search: a line is kept when its lowered
-/// text matches `pattern` (a `LIKE` pattern) or it contains any of `also`.
+/// The `LIKE` pattern on a line's lowered text with which the server
+/// prefilters a search for `needle`; `None` when it cannot (no ASCII).
 ///
-/// It is conservative. The caller matches lines with a case-insensitive
-/// Unicode regex on their decoded text, for a needle without `"`, `\` or
-/// control characters. A match is a run of characters each equal to the
-/// needle's under simple case folding; where the needle's character is
-/// ASCII, the match's is either ASCII (found by the lowered `LIKE`, given
-/// that the database's `lower()` lowers ASCII as Rust does, which the store
-/// checks when it opens) or one of the two non-ASCII characters that fold
-/// onto ASCII letters (U+017F for `s`, U+212A for `k`), written raw or as
-/// a `\u` escape. So the filter looks for the longest ASCII run of the
-/// needle, or those characters, or `\u`; a needle without ASCII gets none.
-#[derive(Debug, PartialEq)]
-pub(super) struct LineFilter {
-    pub(super) pattern: String,
-    pub(super) also: Vec<String>,
-}
-
-/// Non-ASCII characters that a case-insensitive match takes for an ASCII letter.
-const FOLDS_ONTO_ASCII: [(char, char); 2] = [('s', '\u{17F}'), ('k', '\u{212A}')];
-
-impl LineFilter {
-    pub(super) fn for_needle(needle: &str) -> Option<LineFilter> {
-        let run = needle
-            .split(|c: char| !c.is_ascii())
-            .max_by_key(|r| r.len())
-            .filter(|r| !r.is_empty())?
-            .to_ascii_lowercase();
-        let mut pattern = String::with_capacity(run.len() + 2);
-        pattern.push('%');
-        for c in run.chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
+/// The caller matches lines with a case-insensitive Unicode regex on their
+/// decoded text, for a needle without `"`, `\` or control characters. A
+/// match is a run of characters each equal to the needle's under simple
+/// case folding; where the needle's character is ASCII, the match's is
+/// ASCII too (found by the lowered `LIKE`, given that the database's
+/// `lower()` lowers ASCII as Rust does, which the store checks when it
+/// opens), or one of the two non-ASCII characters that fold onto ASCII
+/// letters (U+017F onto `s`, U+212A onto `k`), or it is written as a `\u`
+/// escape. So the server keeps the lines matching the needle's longest
+/// ASCII run, plus every line holding one of those characters or `\u`.
+pub(super) fn like_pattern(needle: &str) -> Option<String> {
+    let run = needle
+        .split(|c: char| !c.is_ascii())
+        .max_by_key(|r| r.len())
+        .filter(|r| !r.is_empty())?
+        .to_ascii_lowercase();
+    let mut pattern = String::with_capacity(run.len() + 2);
+    pattern.push('%');
+    for c in run.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
         }
-        pattern.push('%');
-        let mut also = vec!["\\u".to_string()];
-        for (ascii, other) in FOLDS_ONTO_ASCII {
-            if run.contains(ascii) {
-                also.push(other.to_string());
-            }
-        }
-        Some(LineFilter { pattern, also })
+        pattern.push(c);
     }
+    pattern.push('%');
+    Some(pattern)
 }
 
 #[cfg(test)]
@@ -173,18 +156,17 @@ mod tests {
     }
 
     #[test]
-    fn filter_takes_the_longest_ascii_run() {
-        let f = LineFilter::for_needle("Grüße 50%_Sk").unwrap();
-        assert_eq!(f.pattern, "%e 50\\%\\_sk%");
-        assert_eq!(f.also, ["\\u", "\u{17F}", "\u{212A}"]);
-        assert_eq!(LineFilter::for_needle("über").unwrap().pattern, "%ber%");
-        assert_eq!(LineFilter::for_needle("日本"), None);
+    fn pattern_of_the_longest_ascii_run() {
+        assert_eq!(like_pattern("Grüße 50%_Sk").unwrap(), "%e 50\\%\\_sk%");
+        assert_eq!(like_pattern("über").unwrap(), "%ber%");
+        assert_eq!(like_pattern("日本"), None);
     }
 
     /// Every non-ASCII character a case-insensitive regex takes for an
-    /// ASCII character is listed in [`FOLDS_ONTO_ASCII`].
+    /// ASCII character is one of the two the server keeps lines for.
     #[test]
-    fn only_listed_characters_fold_onto_ascii() {
+    fn only_two_characters_fold_onto_ascii() {
+        const FOLDS_ONTO_ASCII: [(char, char); 2] = [('s', '\u{17F}'), ('k', '\u{212A}')];
         let others: String = (0x80..=0x10FFFFu32).filter_map(char::from_u32).collect();
         for c in (b' '..=b'~').map(char::from) {
             let re = regex::Regex::new(&format!("(?i){}", regex::escape(&c.to_string()))).unwrap();

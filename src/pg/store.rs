@@ -236,6 +236,12 @@ fn line_tails(events: Vec<NewEvent>, now: &str) -> (Vec<String>, Option<String>)
     (tails, last_prompt)
 }
 
+/// The lines whose lowered text does not show whether a needle matches
+/// (see [`rows::like_pattern`]); the predicate of the partial index
+/// `events_unusual`.
+const UNUSUAL: &str =
+    "(strpos(line, '\\u') > 0 OR strpos(line, chr(383)) > 0 OR strpos(line, chr(8490)) > 0)";
+
 /// The append: one statement (see the module docs).
 const APPEND: &str = "
 WITH s AS (
@@ -470,7 +476,7 @@ impl Backend for PgStore {
     fn search_lines(&self, session_id: &str, needle: Option<&str>) -> Result<Vec<u8>> {
         let filter = needle
             .filter(|_| self.ascii_lower)
-            .and_then(rows::LineFilter::for_needle);
+            .and_then(rows::like_pattern);
         let (pg, mut c) = self.conn()?;
         let rows = match &filter {
             None => c.query_typed(
@@ -479,17 +485,19 @@ impl Backend for PgStore {
                   WHERE s.session_id = $1 ORDER BY e.seq",
                 &[(&session_id, Type::TEXT)],
             ),
-            Some(f) => c.query_typed(
-                "SELECT e.line FROM sessions s
-                   LEFT JOIN events e ON e.session_id = s.session_id
-                        AND (lower(e.line) LIKE $2
-                             OR EXISTS (SELECT FROM unnest($3::text[]) x WHERE strpos(e.line, x) > 0))
-                  WHERE s.session_id = $1 ORDER BY e.seq",
-                &[
-                    (&session_id, Type::TEXT),
-                    (&f.pattern, Type::TEXT),
-                    (&f.also, Type::TEXT_ARRAY),
-                ],
+            // Two index scans: the trigram index for the needle, the
+            // partial index for lines it cannot judge.
+            Some(pattern) => c.query_typed(
+                &format!(
+                    "SELECT e.line FROM sessions s
+                       LEFT JOIN (SELECT seq, line FROM events
+                                   WHERE session_id = $1 AND lower(line) LIKE $2
+                                  UNION
+                                  SELECT seq, line FROM events
+                                   WHERE session_id = $1 AND {UNUSUAL}) e ON true
+                      WHERE s.session_id = $1 ORDER BY e.seq"
+                ),
+                &[(&session_id, Type::TEXT), (pattern, Type::TEXT)],
             ),
         }
         .on(&pg)?;

@@ -22,6 +22,11 @@ CREATE TABLE events (
     PRIMARY KEY (session_id, seq)
 );
 CREATE INDEX events_line_trgm ON events USING gin (lower(line) gin_trgm_ops);
+-- The lines a search cannot judge by their lowered text (see src/pg/rows.rs):
+-- `\u` escapes, and the two characters that case-fold onto ASCII letters
+-- (U+017F onto s, U+212A onto k).
+CREATE INDEX events_unusual ON events (session_id, seq)
+    WHERE (strpos(line, '\u') > 0 OR strpos(line, chr(383)) > 0 OR strpos(line, chr(8490)) > 0);
 
 CREATE TABLE images (
     session_id text NOT NULL REFERENCES sessions ON DELETE CASCADE,
