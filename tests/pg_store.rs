@@ -796,11 +796,11 @@ fn migrate_round_trip_filesystem_to_server_to_filesystem() {
     let pg = Pg::new(&server);
     let (_fixtures, base) = common::fixture_store_copy();
     let source = Store::open(&base).unwrap();
-    let to_pg = migrate(&source, &pg.store, |_| {}).unwrap();
+    let to_pg = migrate(&source, &pg.store, |_| Ok(())).unwrap();
     assert!(to_pg.skipped.is_empty(), "{:?}", to_pg.skipped);
     assert_eq!(to_pg.sessions_created, to_pg.sessions);
     assert!(to_pg.events_copied > 0 && to_pg.documents_copied > 0);
-    let again = migrate(&source, &pg.store, |_| {}).unwrap();
+    let again = migrate(&source, &pg.store, |_| Ok(())).unwrap();
     assert_eq!(
         (
             again.sessions_created,
@@ -812,7 +812,7 @@ fn migrate_round_trip_filesystem_to_server_to_filesystem() {
     );
 
     let (tmp, back) = fs_store();
-    let to_fs = migrate(&pg.store, &back, |_| {}).unwrap();
+    let to_fs = migrate(&pg.store, &back, |_| Ok(())).unwrap();
     assert_eq!(to_fs.events_copied, to_pg.events_copied);
     assert_eq!(to_fs.images_copied, to_pg.images_copied);
     for entry in fs::read_dir(&base).unwrap() {
@@ -853,7 +853,7 @@ fn imported_lines_without_a_seq_read_back_byte_for_byte() {
     ]
     .concat();
     fs::write(&path, &log).unwrap();
-    migrate(&fs, &pg.store, |_| {}).unwrap();
+    migrate(&fs, &pg.store, |_| Ok(())).unwrap();
     assert_eq!(pg.log("c"), log);
     let (a, b) = (fs.events("c", 0).unwrap(), pg.store.events("c", 0).unwrap());
     assert_eq!(events_only(a), events_only(b));
