@@ -20,7 +20,7 @@ use crate::eventlog::{CorruptLine, EventsRead};
 use crate::fs_store::FsStore;
 use crate::ids;
 use crate::metadata::Metadata;
-use crate::pg::PgStore;
+use crate::pg::{self, PgStore};
 use crate::timefmt;
 
 /// How a store writes metadata.
@@ -131,13 +131,6 @@ pub struct SessionList {
     pub skipped: Vec<SkippedSession>,
 }
 
-/// Whether `location` names a PostgreSQL server rather than a directory.
-pub(crate) fn is_server_url(location: &Path) -> bool {
-    location
-        .to_str()
-        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
-}
-
 /// A store of sessions: a directory, or a PostgreSQL server. Cheap to clone;
 /// thread-safe.
 #[derive(Debug, Clone)]
@@ -155,11 +148,9 @@ impl Store {
     /// Opens a store with options (e.g. batched metadata writes).
     pub fn open_with(location: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let location = location.as_ref();
-        let backend: Arc<dyn Backend> = if is_server_url(location) {
-            let url = location.to_str().expect("a server URL is UTF-8");
-            PgStore::open(url, options)?
-        } else {
-            FsStore::open(location, options)?
+        let backend: Arc<dyn Backend> = match location.to_str() {
+            Some(url) if pg::is_url(url) => PgStore::open(url, options)?,
+            _ => FsStore::open(location, options)?,
         };
         Ok(Store { backend })
     }

@@ -14,6 +14,7 @@ mod store;
 mod url;
 
 pub(crate) use store::PgStore;
+pub(crate) use url::is_url;
 
 use std::fmt;
 use std::io;
