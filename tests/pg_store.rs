@@ -373,42 +373,14 @@ fn prune_script(store: &Store) -> Vec<String> {
     store
         .append_event("p", NewEvent::new(types::USER_PROMPT, image(&kept)).at(T))
         .unwrap();
-    let mut seen = vec![format!(
-        "{:?}",
-        store
-            .prune_if_needed(
-                "p",
-                PruneLimits {
-                    max_messages: 10,
-                    max_size_bytes: 0
-                }
-            )
-            .unwrap()
-    )];
-    seen.push(format!(
-        "{:?}",
-        store
-            .prune_if_needed(
-                "p",
-                PruneLimits {
-                    max_messages: 10,
-                    max_size_bytes: 0
-                }
-            )
-            .unwrap()
-    ));
-    seen.push(format!(
-        "{:?}",
-        store
-            .prune_if_needed(
-                "p",
-                PruneLimits {
-                    max_messages: 0,
-                    max_size_bytes: 900
-                }
-            )
-            .unwrap()
-    ));
+    let prune = |max_messages, max_size_bytes| {
+        let limits = PruneLimits {
+            max_messages,
+            max_size_bytes,
+        };
+        format!("{:?}", store.prune_if_needed("p", limits).unwrap())
+    };
+    let mut seen = vec![prune(10, 0), prune(10, 0), prune(0, 900)];
     seen.push(format!("{:?}", events_only(store.events("p", 0).unwrap())));
     seen.push(format!(
         "{:?}",
