@@ -25,6 +25,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "agentsession.h"
 
@@ -231,7 +232,11 @@ public:
     /// The C handle (owned by this object).
     const ags_store *handle() const noexcept { return handle_.get(); }
 
-    /// The base directory.
+    /// Where the store lives: its directory, or its URL without the password.
+    std::string location() const {
+        return detail::string_out([&](char **out) { return ags_store_location(handle(), out); });
+    }
+    /// The base directory of a filesystem store (a server store has none).
     std::string base_dir() const {
         return detail::string_out([&](char **out) { return ags_store_base_dir(handle(), out); });
     }
@@ -334,7 +339,16 @@ public:
                                         mime_type.c_str(), name.empty() ? nullptr : name.c_str(), out);
         });
     }
-    /// The path of a stored image.
+    /// The bytes of a stored image.
+    std::vector<std::uint8_t> image_data(const std::string &id, const std::string &image_id) const {
+        std::uint8_t *data = nullptr;
+        std::size_t len = 0;
+        detail::check(ags_store_image_data(handle(), id.c_str(), image_id.c_str(), &data, &len));
+        std::vector<std::uint8_t> bytes(data, data + len);
+        ags_bytes_free(data, len);
+        return bytes;
+    }
+    /// The path of a stored image of a filesystem store.
     std::string image_path(const std::string &id, const std::string &image_id) const {
         return detail::string_out([&](char **out) {
             return ags_store_image_path(handle(), id.c_str(), image_id.c_str(), out);

@@ -79,6 +79,8 @@ static void store_and_errors(const std::string &base) {
     std::string image = store.save_image("s", gif, sizeof gif);
     CHECK(contains(image, "image/gif"));
     CHECK(contains(store.image_path("s", json_id(image)), "/images/"));
+    CHECK(store.image_data("s", json_id(image)) == std::vector<std::uint8_t>(gif, gif + sizeof gif));
+    CHECK(store.location() == store.base_dir());
     CHECK(contains(store.list_images("s"), json_id(image)));
     store.delete_image("s", json_id(image));
     CHECK(store.cleanup_old_images(3600, 3600) == 0);
