@@ -50,6 +50,8 @@ pub use metadata::Metadata;
 pub use migrate::{migrate, MigrateProgress, MigrateReport};
 /// The PostgreSQL connection of URL-opened stores, public for its integration tests only.
 #[doc(hidden)]
+pub use pg::sql as pg_sql;
+#[doc(hidden)]
 pub use pg::Pg;
 pub use player::{build_conversation_history, last_agent_message, Player};
 pub use prune::{PruneLimits, PruneResult};

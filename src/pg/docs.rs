@@ -9,6 +9,7 @@
 
 use postgres::types::Type;
 
+use super::sql;
 use super::store::{OnServer, PgStore};
 use crate::backend::{Doc, DocChange, DocVersion};
 use crate::error::{Error, Result};
@@ -17,8 +18,8 @@ use crate::fs_store::files;
 /// The document's name in `documents.doc` and the advisory lock class of its changes.
 fn key(doc: Doc) -> (&'static str, i32) {
     match doc {
-        Doc::Queue => ("queue", 2),
-        Doc::ActionButtons => ("action_buttons", 3),
+        Doc::Queue => ("queue", sql::QUEUE_CLASS),
+        Doc::ActionButtons => ("action_buttons", sql::ACTION_BUTTONS_CLASS),
     }
 }
 
@@ -83,15 +84,13 @@ impl PgStore {
         let (pg, mut c) = self.conn()?;
         let mut tx = c.transaction().on(&pg)?;
         tx.execute_typed(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            sql::ADVISORY_XACT_LOCK,
             &[(&class, Type::INT4), (&session_id, Type::TEXT)],
         )
         .on(&pg)?;
         let row = tx
             .query_typed_opt(
-                "SELECT d.content, d.version FROM sessions s
-                   LEFT JOIN documents d ON d.session_id = s.session_id AND d.doc = $2
-                  WHERE s.session_id = $1 FOR KEY SHARE OF s",
+                sql::DOC_FOR_CHANGE,
                 &[(&session_id, Type::TEXT), (&name, Type::TEXT)],
             )
             .on(&pg)?
@@ -104,10 +103,7 @@ impl PgStore {
                     .map_err(|_| Error::invalid("a document must be UTF-8 JSON"))?;
                 let row = tx
                     .query_typed_one(
-                        "INSERT INTO documents (session_id, doc, content) VALUES ($1, $2, $3)
-                         ON CONFLICT (session_id, doc) DO UPDATE
-                            SET content = $3, version = nextval('document_versions')
-                         RETURNING version",
+                        sql::DOC_WRITE,
                         &[
                             (&session_id, Type::TEXT),
                             (&name, Type::TEXT),

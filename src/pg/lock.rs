@@ -15,21 +15,13 @@ use parking_lot::Mutex;
 use postgres::types::Type;
 use postgres::Row;
 
+use super::sql::{self, RECORD_COLUMNS};
 use super::store::{format_micros, OnServer, PgStore};
 use super::{Pg, PgConn};
 use crate::backend::{Lease, LockGuard, LockRecord};
 use crate::error::{Error, Result};
 use crate::fs_store::files;
 use crate::lock::{parse_lock, LockInfo};
-
-/// The first key of the advisory locks guarding lock acquisitions.
-pub(super) const LOCK_CLASS: i32 = 1;
-
-/// The lock row's columns a record needs: the info, the server's heartbeat
-/// and the time since, both in microseconds.
-const RECORD_COLUMNS: &str = "info,
-    (extract(epoch FROM heartbeat) * 1000000)::int8,
-    (extract(epoch FROM clock_timestamp() - heartbeat) * 1000000)::int8";
 
 /// A record of a lock row ([`RECORD_COLUMNS`]).
 fn record(row: &Row, place: PathBuf) -> LockRecord {
@@ -80,13 +72,13 @@ impl PgStore {
         };
         let (pg, c) = guard.parts();
         c.execute_typed(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-            &[(&LOCK_CLASS, Type::INT4), (&session_id, Type::TEXT)],
+            sql::ADVISORY_XACT_LOCK,
+            &[(&sql::LOCK_CLASS, Type::INT4), (&session_id, Type::TEXT)],
         )
         .on(pg)?;
         let exists = c
             .query_typed_opt(
-                "SELECT 1 FROM sessions WHERE session_id = $1 FOR KEY SHARE",
+                sql::SESSION_FOR_KEY_SHARE,
                 &[(&session_id, Type::TEXT)],
             )
             .on(pg)?;
@@ -117,10 +109,7 @@ impl LockGuard for PgLockGuard {
         let id = self.session_id.clone();
         let (pg, c) = self.parts();
         let row = c
-            .query_typed_opt(
-                &format!("SELECT {RECORD_COLUMNS} FROM locks WHERE session_id = $1"),
-                &[(&id, Type::TEXT)],
-            )
+            .query_typed_opt(sql::LOCK_READ, &[(&id, Type::TEXT)])
             .on(pg)?;
         Ok(row.map(|r| record(&r, place)))
     }
@@ -130,11 +119,7 @@ impl LockGuard for PgLockGuard {
         let text = String::from_utf8(info.to_json()).expect("JSON is UTF-8");
         let (pg, c) = self.parts();
         c.execute_typed(
-            "INSERT INTO locks (session_id, instance_id, hostname, pid, info, heartbeat)
-             VALUES ($1, $2, $3, $4, $5, clock_timestamp())
-             ON CONFLICT (session_id) DO UPDATE
-                SET instance_id = $2, hostname = $3, pid = $4, info = $5,
-                    heartbeat = clock_timestamp()",
+            sql::LOCK_WRITE,
             &[
                 (&id, Type::TEXT),
                 (&info.instance_id, Type::TEXT),
@@ -248,7 +233,7 @@ impl Lease for PgLease {
         let mut c = self.pg.conn()?;
         let n = c
             .execute_typed(
-                "DELETE FROM locks WHERE session_id = $1 AND instance_id = $2",
+                sql::LOCK_REMOVE,
                 &[
                     (&self.session_id, Type::TEXT),
                     (&self.instance_id, Type::TEXT),

@@ -10,6 +10,7 @@ mod lock;
 mod migrate;
 mod prune;
 mod rows;
+pub mod sql;
 mod store;
 mod url;
 

@@ -7,7 +7,8 @@ use postgres::types::Type;
 use serde_json::Value;
 
 use super::rows;
-use super::store::{write_metadata, OnServer, PgStore, META_COLUMNS};
+use super::sql::META_COLUMNS;
+use super::store::{write_metadata, OnServer, PgStore};
 use crate::error::{Error, Result};
 use crate::prune::{self, PruneLimits, PruneResult};
 use crate::timefmt;

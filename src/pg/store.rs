@@ -40,6 +40,7 @@ use postgres::types::Type;
 use postgres::Row;
 use serde_json::Value;
 
+use super::sql::{self, META_COLUMNS};
 use super::rows;
 use super::{Pg, PgConn};
 use crate::backend::{Backend, Doc, DocChange, DocVersion, FollowSource, LockGuard, LockRecord};
@@ -65,9 +66,6 @@ impl<T> OnServer<T> for std::result::Result<T, postgres::Error> {
         self.map_err(|e| pg.pg_err(e))
     }
 }
-
-/// The columns of `sessions` a metadata read needs, in this order.
-pub(super) const META_COLUMNS: &str = "metadata, last_seq, appended_at, user_message_at";
 
 /// What a store and the follows of its sessions share.
 #[derive(Debug)]
@@ -236,28 +234,6 @@ fn line_tails(events: Vec<NewEvent>, now: &str) -> (Vec<String>, Option<String>)
     (tails, last_prompt)
 }
 
-/// The lines whose lowered text does not show whether a needle matches
-/// (see [`rows::like_pattern`]); the predicate of the partial index
-/// `events_unusual`.
-const UNUSUAL: &str =
-    "(strpos(line, '\\u') > 0 OR strpos(line, chr(383)) > 0 OR strpos(line, chr(8490)) > 0)";
-
-/// The append: one statement (see the module docs).
-const APPEND: &str = "
-WITH s AS (
-    UPDATE sessions
-       SET last_seq = last_seq + cardinality($2::text[]),
-           appended_at = $3,
-           user_message_at = coalesce($4, user_message_at)
-     WHERE session_id = $1
- RETURNING last_seq - cardinality($2::text[]) AS base
-), ins AS (
-    INSERT INTO events (session_id, seq, line)
-    SELECT $1, s.base + t.n, '{\"seq\":' || (s.base + t.n) || t.tail
-      FROM s, unnest($2::text[]) WITH ORDINALITY AS t(tail, n)
-)
-SELECT base FROM s";
-
 impl Backend for PgStore {
     fn location(&self) -> String {
         self.shared.target.clone()
@@ -361,10 +337,7 @@ impl Backend for PgStore {
     fn list(&self) -> Result<SessionList> {
         let (pg, mut c) = self.conn()?;
         let rows = c
-            .query_typed(
-                &format!("SELECT {META_COLUMNS}, session_id FROM sessions"),
-                &[],
-            )
+            .query_typed(sql::LIST_SESSIONS, &[])
             .on(&pg)?;
         let mut out = SessionList::default();
         for row in &rows {
@@ -391,7 +364,7 @@ impl Backend for PgStore {
         let (pg, mut c) = self.conn()?;
         let row = c
             .query_typed_opt(
-                APPEND,
+                sql::APPEND,
                 &[
                     (&session_id, Type::TEXT),
                     (&tails, Type::TEXT_ARRAY),
@@ -448,12 +421,7 @@ impl Backend for PgStore {
             let want = to_i64((limit - out.events.len()) as u64);
             let rows = c
                 .query_typed(
-                    "SELECT e.seq, e.line FROM sessions s
-                       LEFT JOIN LATERAL (
-                           SELECT seq, line FROM events
-                            WHERE session_id = s.session_id AND seq < $2
-                            ORDER BY seq DESC LIMIT $3) e ON true
-                      WHERE s.session_id = $1",
+                    sql::EVENTS_LAST,
                     &[
                         (&session_id, Type::TEXT),
                         (&bound, Type::INT8),
@@ -479,24 +447,9 @@ impl Backend for PgStore {
             .and_then(rows::like_pattern);
         let (pg, mut c) = self.conn()?;
         let rows = match &filter {
-            None => c.query_typed(
-                "SELECT e.line FROM sessions s
-                   LEFT JOIN events e ON e.session_id = s.session_id
-                  WHERE s.session_id = $1 ORDER BY e.seq",
-                &[(&session_id, Type::TEXT)],
-            ),
-            // Two index scans: the trigram index for the needle, the
-            // partial index for lines it cannot judge.
+            None => c.query_typed(sql::SEARCH_ALL, &[(&session_id, Type::TEXT)]),
             Some(pattern) => c.query_typed(
-                &format!(
-                    "SELECT e.line FROM sessions s
-                       LEFT JOIN (SELECT seq, line FROM events
-                                   WHERE session_id = $1 AND lower(line) LIKE $2
-                                  UNION
-                                  SELECT seq, line FROM events
-                                   WHERE session_id = $1 AND {UNUSUAL}) e ON true
-                      WHERE s.session_id = $1 ORDER BY e.seq"
-                ),
+                sql::SEARCH_FILTERED,
                 &[(&session_id, Type::TEXT), (pattern, Type::TEXT)],
             ),
         }
