@@ -16,6 +16,9 @@ eval "$pg_env"
 echo "== core (Rust)"
 cargo bench --quiet --bench store -- $quick | tee "$out/store.txt"
 
+echo "== PostgreSQL store vs the same statements in a minimal loop"
+cargo bench --quiet --bench pg -- $quick | tee "$out/pg.txt"
+
 echo "== C and Python faces: append_event vs the core's append, same sizes and mode"
 n=2000; [ "$quick" = "--quick" ] && n=300
 cargo build --quiet --release -p agentsession-capi

@@ -77,10 +77,7 @@ impl PgStore {
         )
         .on(pg)?;
         let exists = c
-            .query_typed_opt(
-                sql::SESSION_FOR_KEY_SHARE,
-                &[(&session_id, Type::TEXT)],
-            )
+            .query_typed_opt(sql::SESSION_FOR_KEY_SHARE, &[(&session_id, Type::TEXT)])
             .on(pg)?;
         if exists.is_none() {
             return Err(Error::SessionNotFound(session_id.to_string()));

@@ -112,7 +112,8 @@ pub const LOCK_READ: &str = concat!(
 
 /// Takes the lock row: `$1` session (TEXT), `$2` instance id (TEXT), `$3`
 /// hostname (TEXT), `$4` pid (INT8), `$5` info JSON (TEXT).
-pub const LOCK_WRITE: &str = "INSERT INTO locks (session_id, instance_id, hostname, pid, info, heartbeat)
+pub const LOCK_WRITE: &str =
+    "INSERT INTO locks (session_id, instance_id, hostname, pid, info, heartbeat)
              VALUES ($1, $2, $3, $4, $5, clock_timestamp())
              ON CONFLICT (session_id) DO UPDATE
                 SET instance_id = $2, hostname = $3, pid = $4, info = $5,

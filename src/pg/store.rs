@@ -40,8 +40,8 @@ use postgres::types::Type;
 use postgres::Row;
 use serde_json::Value;
 
-use super::sql::{self, META_COLUMNS};
 use super::rows;
+use super::sql::{self, META_COLUMNS};
 use super::{Pg, PgConn};
 use crate::backend::{Backend, Doc, DocChange, DocVersion, FollowSource, LockGuard, LockRecord};
 use crate::error::{Error, Result};
@@ -336,9 +336,7 @@ impl Backend for PgStore {
 
     fn list(&self) -> Result<SessionList> {
         let (pg, mut c) = self.conn()?;
-        let rows = c
-            .query_typed(sql::LIST_SESSIONS, &[])
-            .on(&pg)?;
+        let rows = c.query_typed(sql::LIST_SESSIONS, &[]).on(&pg)?;
         let mut out = SessionList::default();
         for row in &rows {
             let id: &str = row.get(4);
