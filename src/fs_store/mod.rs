@@ -396,14 +396,14 @@ impl FsStore {
         let state = self.state(session_id);
         let mut state = state.lock();
         let events = dir.join(files::EVENTS);
+        let mut len = None;
         if !state.holding {
             self.existing_session_dir(session_id)?;
-            lock_log(&mut state, &dir, &events, session_id)?;
+            len = Some(lock_log(&mut state, &dir, &events, session_id)?);
         }
         let result = (|| {
-            if !state.holding {
+            if let Some(len) = len {
                 let log = state.log.as_mut().expect("locked above");
-                let len = log.file.metadata().at(&events)?.len();
                 if len != log.len {
                     let len = eventlog::repair_torn_tail(&log.file, &events, len)?;
                     log.last_seq = eventlog::scan_tail(&log.file, &events, len)?.last_seq;
@@ -921,8 +921,9 @@ fn open_log(dir: &Path, events: &Path, session_id: &str) -> Result<OpenLog> {
 }
 
 /// Takes the exclusive lock on the session's log, reopening it if the file
-/// at the path was replaced (pruned) or recreated since it was opened.
-fn lock_log(state: &mut SessionState, dir: &Path, events: &Path, session_id: &str) -> Result<()> {
+/// at the path was replaced (pruned) or recreated since it was opened;
+/// returns the log's length (from the same `stat` that checked the path).
+fn lock_log(state: &mut SessionState, dir: &Path, events: &Path, session_id: &str) -> Result<u64> {
     loop {
         if state.log.is_none() {
             state.log = Some(open_log(dir, events, session_id)?);
@@ -930,15 +931,16 @@ fn lock_log(state: &mut SessionState, dir: &Path, events: &Path, session_id: &st
         let log = state.log.as_mut().expect("opened above");
         log.file.lock().at(events)?;
         let same = match fs::symlink_metadata(events) {
-            Ok(m) => m.ino() == log.ino,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Ok(m) if m.ino() == log.ino => Some(m.len()),
+            Ok(_) => None,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => {
                 let _ = log.file.unlock();
                 return Err(Error::io(events, e));
             }
         };
-        if same {
-            return Ok(());
+        if let Some(len) = same {
+            return Ok(len);
         }
         let _ = log.file.unlock();
         state.log = None;
