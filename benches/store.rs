@@ -17,7 +17,10 @@ struct Row {
     name: String,
     ours_us: f64,
     base_us: f64,
+    ratio: f64,
     target: String,
+    /// How `ratio` was formed, when not as `ours_us / base_us` of best runs.
+    stat: Option<Value>,
 }
 
 struct Bench {
@@ -35,21 +38,127 @@ impl Bench {
     }
 
     fn add(&mut self, name: &str, ours: Duration, base: Duration, per: usize, target: &str) {
-        let row = Row {
+        let (ours_us, base_us) = (us_per(ours, per), us_per(base, per));
+        self.push(Row {
             name: name.to_string(),
-            ours_us: ours.as_secs_f64() * 1e6 / per as f64,
-            base_us: base.as_secs_f64() * 1e6 / per as f64,
+            ours_us,
+            base_us,
+            ratio: ours_us / base_us,
             target: target.to_string(),
+            stat: None,
+        });
+    }
+
+    /// A row from interleaved rounds: the median of the per-round ratios,
+    /// with the range of the middle half and the same for thread CPU time.
+    fn add_rounds(&mut self, name: &str, rounds: &[RoundPair], per: usize, target: &str) {
+        let wall = Spread::of(rounds.iter().map(|r| r.ours.wall / r.base.wall));
+        let cpu = Spread::of(rounds.iter().map(|r| r.ours.cpu / r.base.cpu));
+        let median_us = |f: fn(&RoundPair) -> f64| {
+            Spread::of(rounds.iter().map(|r| f(r) * 1e6 / per as f64)).median
         };
+        self.push(Row {
+            name: name.to_string(),
+            ours_us: median_us(|r| r.ours.wall),
+            base_us: median_us(|r| r.base.wall),
+            ratio: wall.median,
+            target: target.to_string(),
+            stat: Some(json!({
+                "ratio": format!("median of {} interleaved rounds' ratios", rounds.len()),
+                "ratio_p25": wall.p25, "ratio_p75": wall.p75,
+                "ratio_min": wall.min, "ratio_max": wall.max,
+                "cpu_ratio": cpu.median, "cpu_ratio_p25": cpu.p25, "cpu_ratio_p75": cpu.p75,
+            })),
+        });
+        println!(
+            "{:<44} {:>32}  median of {} rounds; middle half {:.2}-{:.2}x, all {:.2}-{:.2}x; thread CPU {:.2}x ({:.2}-{:.2}x)",
+            "", "", rounds.len(), wall.p25, wall.p75, wall.min, wall.max, cpu.median, cpu.p25, cpu.p75
+        );
+    }
+
+    fn push(&mut self, row: Row) {
         println!(
             "{:<44} {:>10.2} {:>10.2} {:>7.2}x  {}",
-            row.name,
-            row.ours_us,
-            row.base_us,
-            row.ours_us / row.base_us,
-            row.target
+            row.name, row.ours_us, row.base_us, row.ratio, row.target
         );
         self.rows.push(row);
+    }
+}
+
+fn us_per(d: Duration, per: usize) -> f64 {
+    d.as_secs_f64() * 1e6 / per as f64
+}
+
+/// Wall and thread CPU seconds of one timed run.
+#[derive(Clone, Copy)]
+struct Cost {
+    wall: f64,
+    cpu: f64,
+}
+
+/// Our run and the baseline's in one round.
+struct RoundPair {
+    ours: Cost,
+    base: Cost,
+}
+
+/// CPU time the calling thread has used.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Wall and CPU time of `f`.
+fn cost(f: impl FnOnce()) -> Cost {
+    let (c, t) = (thread_cpu(), Instant::now());
+    f();
+    Cost {
+        wall: t.elapsed().as_secs_f64(),
+        cpu: (thread_cpu() - c).as_secs_f64(),
+    }
+}
+
+/// `rounds` rounds of `ours` and `base`, alternating which goes first so
+/// that a drift in the machine's load favours neither.
+fn interleaved(
+    rounds: usize,
+    mut ours: impl FnMut() -> Cost,
+    mut base: impl FnMut() -> Cost,
+) -> Vec<RoundPair> {
+    (0..rounds)
+        .map(|r| {
+            if r % 2 == 0 {
+                let ours = ours();
+                RoundPair { ours, base: base() }
+            } else {
+                let base = base();
+                RoundPair { ours: ours(), base }
+            }
+        })
+        .collect()
+}
+
+/// Median, quartiles and range of some figures.
+struct Spread {
+    median: f64,
+    p25: f64,
+    p75: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(values: impl Iterator<Item = f64>) -> Spread {
+        let mut v: Vec<f64> = values.collect();
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        Spread {
+            median: at(0.5),
+            p25: at(0.25),
+            p75: at(0.75),
+            min: v[0],
+            max: v[v.len() - 1],
+        }
     }
 }
 
@@ -98,7 +207,9 @@ fn line_of(seq: u64, data: &Value) -> Vec<u8> {
 }
 
 fn bench_append(b: &mut Bench, dir: &Path, size: usize) {
-    let n = b.scale(2000);
+    // Many short rounds rather than a few long ones: the disk's stalls come
+    // and go within seconds, and the median of per-round ratios shrugs them off.
+    let (rounds, n) = if b.quick { (9, 100) } else { (31, 200) };
     let data = message_of(size);
     let store = Store::open(dir.join(format!("append-{size}"))).unwrap();
     let meta_bytes = fs::read(dir.join("meta-sample.json")).unwrap();
@@ -108,13 +219,13 @@ fn bench_append(b: &mut Bench, dir: &Path, size: usize) {
         round += 1;
         let id = format!("s{round}");
         new_session(&store, &id);
-        let t = Instant::now();
-        for _ in 0..n {
-            store
-                .append_event(&id, NewEvent::new("agent_message", data.clone()))
-                .unwrap();
-        }
-        t.elapsed()
+        cost(|| {
+            for _ in 0..n {
+                store
+                    .append_event(&id, NewEvent::new("agent_message", data.clone()))
+                    .unwrap();
+            }
+        })
     };
     let base = || {
         let p = dir.join("base-events.jsonl");
@@ -124,23 +235,22 @@ fn bench_append(b: &mut Bench, dir: &Path, size: usize) {
             .open(&p)
             .unwrap();
         let meta = dir.join("base-meta.json");
-        let t = Instant::now();
-        for i in 0..n {
-            f.write_all(&line).unwrap();
-            let tmp = dir.join(format!(".base-meta.{i}.tmp"));
-            fs::write(&tmp, &meta_bytes).unwrap();
-            fs::rename(&tmp, &meta).unwrap();
-        }
-        let e = t.elapsed();
+        let c = cost(|| {
+            for i in 0..n {
+                f.write_all(&line).unwrap();
+                let tmp = dir.join(format!(".base-meta.{i}.tmp"));
+                fs::write(&tmp, &meta_bytes).unwrap();
+                fs::rename(&tmp, &meta).unwrap();
+            }
+        });
         drop(f);
         fs::remove_file(&p).unwrap();
-        e
+        c
     };
-    let (ours, base) = best_pair(5, ours, base);
-    b.add(
+    let pairs = interleaved(rounds, ours, base);
+    b.add_rounds(
         &format!("append default, {size} B event"),
-        ours,
-        base,
+        &pairs,
         n,
         "<= 1.3x (O_APPEND write + temp+rename)",
     );
@@ -645,8 +755,12 @@ fn main() {
         .rows
         .iter()
         .map(|r| {
-            json!({"figure": r.name, "ours_us": r.ours_us, "baseline_us": r.base_us,
-                   "ratio": r.ours_us / r.base_us, "target": r.target})
+            let mut v = json!({"figure": r.name, "ours_us": r.ours_us, "baseline_us": r.base_us,
+                   "ratio": r.ratio, "target": r.target});
+            if let Some(Value::Object(stat)) = &r.stat {
+                v.as_object_mut().unwrap().extend(stat.clone());
+            }
+            v
         })
         .collect();
     println!(
