@@ -1,21 +1,20 @@
-"""Time of Store.append_event in the default mode, 200-byte events: the Python
-face's cost over the core's. Usage: python benches/python_append.py STORE_DIR N
-Prints the best-of-3 µs per append."""
+"""One round of Store.append_event in the default mode, for benches/faces.rs.
+Usage: python benches/python_append.py STORE_DIR SESSION_ID N DATA_JSON
+Creates the session, appends once untimed, then times N appends of the data
+(given as JSON text, passed to append_event as the dict it decodes to) and
+prints the µs per append."""
 
+import json
 import sys
 import time
 
 import agentsession as ags
 
 store = ags.Store(sys.argv[1])
-n = int(sys.argv[2])
-data = {"text": "x" * 99}
-best = float("inf")
-for r in range(3):
-    sid = f"p{r}"
-    store.create(sid, "bench", "/bench")
-    t0 = time.perf_counter()
-    for _ in range(n):
-        store.append_event(sid, "agent_message", data)
-    best = min(best, (time.perf_counter() - t0) / n * 1e6)
-print(f"{best:.3f}")
+sid, n, data = sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+store.create(sid, "bench", "/bench")
+store.append_event(sid, "agent_message", data)
+t0 = time.perf_counter()
+for _ in range(n):
+    store.append_event(sid, "agent_message", data)
+print(f"{(time.perf_counter() - t0) / n * 1e6:.3f}")
