@@ -23,58 +23,35 @@ use serde_json::{Map, Number, Value};
 /// Deepest nesting accepted from Python (the JSON parser's own limit).
 const MAX_DEPTH: usize = 128;
 
-/// Keys of the format, kept as interned strings so dicts built from events
-/// share them (and their cached hashes) instead of allocating new ones.
-const KEYS: [&str; 31] = [
-    "seq",
-    "type",
-    "timestamp",
-    "data",
-    "session_id",
-    "acp_server",
-    "working_dir",
-    "reason",
-    "message",
-    "images",
-    "id",
-    "name",
-    "mime_type",
-    "text",
-    "tool_call_id",
-    "title",
-    "status",
-    "kind",
-    "raw_input",
-    "raw_output",
-    "entries",
-    "priority",
-    "selected_option",
-    "outcome",
-    "path",
-    "size",
-    "content",
-    "code",
-    "label",
-    "response",
-    "command",
-];
+/// Dict keys seen so far, as interned Python strings: a log repeats a few
+/// dozen keys, so dicts built from its events share one object per key (and
+/// its cached hash) instead of allocating and hashing a new string each time.
+static KEY_CACHE: PyOnceLock<Mutex<HashMap<Box<str>, Py<PyString>>>> = PyOnceLock::new();
 
-static KEY_OBJECTS: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+/// Keys longer than this are not cached (they are rarely repeated keys).
+const MAX_CACHED_KEY_LEN: usize = 64;
+
+/// How many keys the cache holds at most (data with ever-new keys stays bounded).
+const MAX_CACHED_KEYS: usize = 4096;
 
 fn key<'py>(py: Python<'py>, k: &str) -> Bound<'py, PyString> {
-    match KEYS.iter().position(|known| *known == k) {
-        Some(i) => KEY_OBJECTS
-            .get_or_init(py, || {
-                KEYS.iter()
-                    .map(|k| PyString::intern(py, k).unbind())
-                    .collect()
-            })
-            .get(i)
-            .expect("one object per key")
-            .bind(py)
-            .clone(),
-        None => PyString::new(py, k),
+    if k.len() > MAX_CACHED_KEY_LEN {
+        return PyString::new(py, k);
     }
+    // Interning runs no Python code, so the lock is never held across a
+    // switch to another thread.
+    let mut cache = KEY_CACHE
+        .get_or_init(py, Mutex::default)
+        .lock()
+        .expect("key cache lock");
+    if let Some(s) = cache.get(k) {
+        return s.bind(py).clone();
+    }
+    let s = PyString::intern(py, k);
+    if cache.len() < MAX_CACHED_KEYS {
+        cache.insert(k.into(), s.clone().unbind());
+    }
+    s
 }
 
 /// A JSON value as a Python object.
