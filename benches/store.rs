@@ -64,7 +64,7 @@ impl Bench {
             ratio: wall.median,
             target: target.to_string(),
             stat: Some(json!({
-                "ratio": format!("median of {} interleaved rounds' ratios", rounds.len()),
+                "ratio_stat": format!("median of {} interleaved rounds' ratios", rounds.len()),
                 "ratio_p25": wall.p25, "ratio_p75": wall.p75,
                 "ratio_min": wall.min, "ratio_max": wall.max,
                 "cpu_ratio": cpu.median, "cpu_ratio_p25": cpu.p25, "cpu_ratio_p75": cpu.p75,
