@@ -12,11 +12,14 @@
 //! face and of the core (callgrind, user space only: repeatable on a busy
 //! machine, unlike times). Prints a table and, last, one JSON object.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use agentsession::{CreateOptions, NewEvent, Store};
+use common::Spread;
 use serde_json::{json, Value};
 
 /// The data of every append: 200 bytes as a log line.
@@ -100,12 +103,6 @@ fn instructions_per_append(cmd: &[String], dir: &Path, tag: &str, data: &str) ->
     Some(b.saturating_sub(a) as f64 / (long - short) as f64)
 }
 
-fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.0), at(1.0))
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str| {
@@ -173,23 +170,26 @@ fn main() {
         .into_owned();
     let core_cmd = vec![exe, "--core-round".to_string()];
     let core_ins = instructions_per_append(&core_cmd, dir, "ins-rust", &data);
-    let (core_med, _, _) = median(core.clone());
+    let core_med = Spread::of(core.iter().copied()).median;
     println!(
         "{:<44} {:>10} {:>10} {:>8}  target",
         "figure", "ours µs", "core µs", "ratio"
     );
     let mut figures = Vec::new();
     for (k, (name, cmd, target)) in faces.iter().enumerate() {
-        let (ratio, lo, hi) = median(ratios[k].clone());
-        let (us, _, _) = median(face_us[k].clone());
-        println!("{name:<44} {us:>10.2} {core_med:>10.2} {ratio:>7.2}x  {target}");
+        let r = Spread::of(ratios[k].iter().copied());
+        let us = Spread::of(face_us[k].iter().copied()).median;
         println!(
-            "{:<44} {:>32}  median of {rounds} interleaved rounds' ratios; all {lo:.2}-{hi:.2}x",
-            "", ""
+            "{name:<44} {us:>10.2} {core_med:>10.2} {:>7.2}x  {target}",
+            r.median
         );
-        let mut fig = json!({"figure": name, "ours_us": us, "core_us": core_med, "ratio": ratio,
+        println!(
+            "{:<44} {:>32}  median of {rounds} interleaved rounds' ratios; middle half {:.2}-{:.2}x, all {:.2}-{:.2}x",
+            "", "", r.p25, r.p75, r.min, r.max
+        );
+        let mut fig = json!({"figure": name, "ours_us": us, "core_us": core_med, "ratio": r.median,
             "ratio_stat": format!("median of {rounds} interleaved rounds' ratios"),
-            "ratio_min": lo, "ratio_max": hi, "target": target});
+            "ratio_p25": r.p25, "ratio_p75": r.p75, "ratio_min": r.min, "ratio_max": r.max, "target": target});
         if k == 0 {
             if let (Some(c), Some(rust)) =
                 (instructions_per_append(cmd, dir, "ins-c", &data), core_ins)

@@ -4,6 +4,8 @@
 //!
 //! Prints a table and, last, one JSON object with every figure.
 
+mod common;
+
 use std::fs::{self, File, OpenOptions};
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -11,6 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use agentsession::{CreateOptions, NewEvent, Store, StoreOptions};
+use common::Spread;
 use serde_json::{json, Value};
 
 struct Row {
@@ -136,30 +139,6 @@ fn interleaved(
             }
         })
         .collect()
-}
-
-/// Median, quartiles and range of some figures.
-struct Spread {
-    median: f64,
-    p25: f64,
-    p75: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(values: impl Iterator<Item = f64>) -> Spread {
-        let mut v: Vec<f64> = values.collect();
-        v.sort_by(f64::total_cmp);
-        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-        Spread {
-            median: at(0.5),
-            p25: at(0.25),
-            p75: at(0.75),
-            min: v[0],
-            max: v[v.len() - 1],
-        }
-    }
 }
 
 /// Best of `reps` runs of `f` (the least disturbed by other load).
