@@ -206,25 +206,29 @@ fn bench_append(b: &mut Bench, dir: &Path, size: usize) {
             }
         })
     };
+    // The baseline also writes into a directory new in each round, as each
+    // round's new session does: creating files in a new directory costs ext4
+    // more than in one it has just used (other inode-table blocks).
+    let mut base_round = 0;
     let base = || {
-        let p = dir.join("base-events.jsonl");
+        base_round += 1;
+        let d = dir.join(format!("append-{size}-base{base_round}"));
+        fs::create_dir(&d).unwrap();
+        fs::copy(dir.join("meta-sample.json"), d.join("meta.json")).unwrap();
         let mut f = OpenOptions::new()
-            .create(true)
+            .create_new(true)
             .append(true)
-            .open(&p)
+            .open(d.join("events.jsonl"))
             .unwrap();
-        let meta = dir.join("base-meta.json");
-        let c = cost(|| {
+        let meta = d.join("meta.json");
+        cost(|| {
             for i in 0..n {
                 f.write_all(&line).unwrap();
-                let tmp = dir.join(format!(".base-meta.{i}.tmp"));
+                let tmp = d.join(format!(".meta.{i}.tmp"));
                 fs::write(&tmp, &meta_bytes).unwrap();
                 fs::rename(&tmp, &meta).unwrap();
             }
-        });
-        drop(f);
-        fs::remove_file(&p).unwrap();
-        c
+        })
     };
     let pairs = interleaved(rounds, ours, base);
     b.add_rounds(
