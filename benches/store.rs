@@ -207,8 +207,8 @@ fn bench_append(b: &mut Bench, dir: &Path, size: usize) {
         })
     };
     // The baseline also writes into a directory new in each round, as each
-    // round's new session does: creating files in a new directory costs ext4
-    // more than in one it has just used (other inode-table blocks).
+    // round's new session does, so both create files in directories of the
+    // same age.
     let mut base_round = 0;
     let base = || {
         base_round += 1;
