@@ -9,9 +9,13 @@
 # The cluster lives in ${AGS_PG_DIR:-build/pg}. The server listens on a Unix
 # socket in that directory (trust) and on 127.0.0.1 at a free port
 # (scram-sha-256). Role `ags` (password in $AGS_PG_DIR/password, may create
-# databases) owns database `agentsession`. Exported:
+# databases) owns database `agentsession`. With the namespaces of
+# scripts/netns.sh up (AGS_NETNS_SERVER and AGS_NETNS_SUBNET set), `start` also
+# listens on AGS_NETNS_SERVER and admits AGS_NETNS_SUBNET (scram-sha-256),
+# restarting a server that listens elsewhere. Exported:
 #   AGS_PG_URL      socket URL, no password
 #   AGS_PG_URL_TCP  postgresql://ags:<password>@127.0.0.1:<port>/agentsession
+#   AGS_PG_URL_NETNS  the same on AGS_NETNS_SERVER, when the server listens there
 #   AGS_PG_DATA     the data directory
 #   AGS_PG_CTL      pg_ctl as the server's user on this cluster and its log,
 #                   a shell command line: eval "$AGS_PG_CTL -m fast -w restart"
@@ -84,22 +88,38 @@ init_cluster() {
     "${as_server[@]}" sh -c "cat >>'$data/postgresql.conf'" <<EOF
 
 # scripts/pg.sh
-listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 max_connections = 300
 include = 'port.conf'
+include = 'listen.conf'
 EOF
     od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$dir/password"
     chmod 600 "$dir/password"
 }
 
+# The addresses to listen on, as in listen.conf.
+listen_conf() {
+    echo "listen_addresses = '127.0.0.1${AGS_NETNS_SERVER:+,$AGS_NETNS_SERVER}'"
+}
+
+# The address besides 127.0.0.1 the server listens on, if any.
+netns_address() {
+    sed -nE "s/^listen_addresses = '127\.0\.0\.1,(.+)'$/\1/p" "$data/listen.conf" 2>/dev/null || true
+}
+
 start() {
-    if running; then
+    if running && [ "$(cat "$data/listen.conf" 2>/dev/null)" = "$(listen_conf)" ]; then
         return
     fi
+    stop
     if [ ! -f "$data/PG_VERSION" ] || [ "$(cat "$data/PG_VERSION")" != "$major" ] \
-        || [ ! -f "$dir/password" ] || [ ! -f "$data/port.conf" ]; then
+        || [ ! -f "$dir/password" ] || [ ! -f "$data/port.conf" ] || [ ! -f "$data/listen.conf" ]; then
         init_cluster
+    fi
+    listen_conf | "${as_server[@]}" sh -c "cat >'$data/listen.conf'"
+    local hba="host all all ${AGS_NETNS_SUBNET:-} scram-sha-256"
+    if [ -n "${AGS_NETNS_SUBNET:-}" ] && ! grep -qxF "$hba" "$data/pg_hba.conf"; then
+        echo "$hba" | "${as_server[@]}" sh -c "cat >>'$data/pg_hba.conf'"
     fi
     local port
     port=$(sed -nE 's/^port = ([0-9]+)$/\1/p' "$data/port.conf" 2>/dev/null || true)
@@ -115,7 +135,7 @@ SELECT 'CREATE ROLE ags LOGIN CREATEDB' WHERE NOT EXISTS (SELECT FROM pg_roles W
 ALTER ROLE ags PASSWORD '$(cat "$dir/password")';
 SELECT 'CREATE DATABASE agentsession OWNER ags' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'agentsession') \gexec
 EOF
-    say "PostgreSQL $major running on $dir and 127.0.0.1:$port"
+    say "PostgreSQL $major running on $dir and 127.0.0.1${AGS_NETNS_SERVER:+,$AGS_NETNS_SERVER}:$port"
 }
 
 stop() {
@@ -135,6 +155,11 @@ socket_url() { echo "postgresql://ags@/agentsession?host=$dir&port=$(port)"; }
 print_env() {
     printf 'export AGS_PG_URL=%q\n' "$(socket_url)"
     printf 'export AGS_PG_URL_TCP=%q\n' "postgresql://ags:$(cat "$dir/password")@127.0.0.1:$(port)/agentsession"
+    local netns
+    netns=$(netns_address)
+    if [ -n "$netns" ]; then
+        printf 'export AGS_PG_URL_NETNS=%q\n' "postgresql://ags:$(cat "$dir/password")@$netns:$(port)/agentsession"
+    fi
     printf 'export AGS_PG_DATA=%q\n' "$data"
     # A command line (words shell-quoted): eval "$AGS_PG_CTL -m fast -w restart".
     printf 'export AGS_PG_CTL=%q\n' "$(printf '%q ' "${pg_ctl[@]}" -D "$data" -l "$dir/server.log")"
