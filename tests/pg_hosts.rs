@@ -1,16 +1,19 @@
 //! Several hosts on one PostgreSQL store: processes re-running this test
 //! binary, each with a host name of its own (`AGENTSESSION_HOSTNAME`),
-//! released at once. Runs against the server of `scripts/pg.sh` (skipped
-//! without it unless `AGS_REQUIRE_PG=1`).
+//! released at once. With the namespaces of `scripts/netns.sh` each host runs
+//! in its own network namespace and reaches the server over veth TCP;
+//! without them, beside the test (it says so). Runs against the server of
+//! `scripts/pg.sh` (skipped without it unless `AGS_REQUIRE_PG=1`).
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use agentsession::event::types;
 use agentsession::{Error, FollowOptions, NewEvent, Store};
+use common::netns::Namespaces;
 use common::pg::{Server, SERVER};
 use common::FreshDatabase;
 use common::{create, msg};
@@ -43,13 +46,17 @@ impl Role {
     }
 }
 
-/// Runs `n` hosts doing `what` on the store at `url`, released together;
-/// returns what each printed.
-fn run_hosts(what: &str, url: &str, n: usize) -> Vec<String> {
+/// Runs `n` hosts doing `what` on the store in `db`, released together,
+/// each in a network namespace of its own when there are some; returns what
+/// each printed.
+fn run_hosts(what: &str, server: &Server, db: &FreshDatabase, n: usize) -> Vec<String> {
+    let netns = placement(n);
+    let url = db.url(netns.as_ref().map_or(&server.socket, |ns| &ns.url));
     let dir = tempfile::tempdir().unwrap();
     let children: Vec<_> = (0..n)
         .map(|host| {
-            common::spawn_child(
+            common::spawn_child_in(
+                netns.as_ref().map(|ns| ns.hosts[host].name.as_str()),
                 "host",
                 &[
                     ("AGS_HOST_ROLE", what.to_string()),
@@ -62,7 +69,8 @@ fn run_hosts(what: &str, url: &str, n: usize) -> Vec<String> {
         })
         .collect();
     common::release_children(dir.path(), n);
-    children
+    let released = Instant::now();
+    let outputs: Vec<String> = children
         .into_iter()
         .map(|child| {
             let out = child.wait_with_output().unwrap();
@@ -70,7 +78,47 @@ fn run_hosts(what: &str, url: &str, n: usize) -> Vec<String> {
             assert!(out.status.success(), "{stdout}");
             stdout
         })
-        .collect()
+        .collect();
+    eprintln!("{n} hosts `{what}`: {:?}", released.elapsed());
+    if let Some(netns) = &netns {
+        assert_in_namespaces(&outputs, netns);
+    }
+    outputs
+}
+
+/// The network namespaces for `n` hosts, or `None` (saying so) without them.
+fn placement(n: usize) -> Option<Namespaces> {
+    match Namespaces::get() {
+        Ok(netns) => {
+            assert!(
+                netns.hosts.len() >= n,
+                "{n} hosts but {} namespaces: bash scripts/netns.sh up {HOSTS}",
+                netns.hosts.len()
+            );
+            let names: Vec<_> = netns.hosts[..n].iter().map(|ns| &ns.name).collect();
+            eprintln!("hosts in network namespaces {names:?}, over veth TCP (AGS_PG_URL_NETNS)");
+            Some(netns)
+        }
+        Err(why) => {
+            eprintln!("NOTE: hosts run beside the test, not in network namespaces ({why}; see scripts/netns.sh)");
+            None
+        }
+    }
+}
+
+/// Each host ran in a network namespace of its own, not the test's, and the
+/// server saw it connect from that namespace's address.
+fn assert_in_namespaces(outputs: &[String], netns: &Namespaces) {
+    let own = common::netns::current();
+    let mut seen = BTreeSet::new();
+    for (out, ns) in outputs.iter().zip(&netns.hosts) {
+        let inode: Vec<_> = common::tagged_words(out, "NETNS ").collect();
+        assert_eq!(inode.len(), 1, "{}: {out}", ns.name);
+        assert_ne!(inode[0], own, "{} ran in the test's namespace", ns.name);
+        assert!(seen.insert(inode[0]), "{} shares {}", ns.name, inode[0]);
+        let client: Vec<_> = common::tagged_words(out, "CLIENT ").collect();
+        assert_eq!(client, [ns.address.as_str()], "{}", ns.name);
+    }
 }
 
 /// In a child: waits until every host of the run says it is done (so that
@@ -102,6 +150,15 @@ fn done_wait_all(dir: &Path, n: usize) {
 #[ignore = "run by the tests of this file as a host of their store"]
 fn host() {
     let Some(role) = Role::get() else { return };
+    // Where this host runs: its network namespace, and its address as the
+    // server sees it (none over the Unix socket).
+    println!("NETNS {}", common::netns::current());
+    let client: Option<String> = Client::connect(&role.url, NoTls)
+        .unwrap()
+        .query_one("SELECT host(inet_client_addr())", &[])
+        .unwrap()
+        .get(0);
+    println!("CLIENT {}", client.as_deref().unwrap_or("socket"));
     let store = Store::open(&role.url).unwrap();
     common::child_ready_wait_go(&role.dir);
     match role.what.as_str() {
@@ -175,24 +232,23 @@ fn host() {
     }
 }
 
-/// A fresh database with the schema, and its URL.
-fn fresh(server: &Server) -> (FreshDatabase, String, Store) {
+/// A fresh database with the schema, and the test's store on it.
+fn fresh(server: &Server) -> (FreshDatabase, Store) {
     let db = FreshDatabase::new(&server.socket, "ags_hosts");
-    let url = db.url(&server.socket);
-    let store = Store::open(&url).unwrap();
-    (db, url, store)
+    let store = Store::open(&db.url(&server.socket)).unwrap();
+    (db, store)
 }
 
 #[test]
 fn one_winner_per_round_among_hosts_taking_over_stale_locks() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let (_db, url, store) = fresh(&server);
+    let (db, store) = fresh(&server);
     for round in 0..LOCK_ROUNDS {
         create(&store, &format!("lock-{round}"));
     }
     // A lease of a host that is gone: its heartbeat an hour old on the server.
-    Client::connect(&url, NoTls)
+    Client::connect(&db.url(&server.socket), NoTls)
         .unwrap()
         .batch_execute(
             "INSERT INTO locks (session_id, instance_id, hostname, pid, info, heartbeat)
@@ -202,13 +258,18 @@ fn one_winner_per_round_among_hosts_taking_over_stale_locks() {
                FROM sessions",
         )
         .unwrap();
-    let outputs = run_hosts("lock", &url, HOSTS);
+    let outputs = run_hosts("lock", &server, &db, HOSTS);
     let mut winners = vec![0; LOCK_ROUNDS];
     for out in &outputs {
         for round in common::tagged_numbers(out, "WON") {
             winners[round as usize] += 1;
         }
     }
+    let wins: Vec<_> = outputs
+        .iter()
+        .map(|out| common::tagged_numbers(out, "WON").len())
+        .collect();
+    eprintln!("{LOCK_ROUNDS} rounds, wins per host {wins:?}");
     let wrong: Vec<_> = winners
         .iter()
         .enumerate()
@@ -224,9 +285,9 @@ fn one_winner_per_round_among_hosts_taking_over_stale_locks() {
 fn every_queued_message_is_popped_exactly_once_across_hosts() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let (_db, url, store) = fresh(&server);
+    let (db, store) = fresh(&server);
     create(&store, "q");
-    let outputs = run_hosts("queue", &url, HOSTS);
+    let outputs = run_hosts("queue", &server, &db, HOSTS);
     let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
     for out in &outputs {
         for m in common::tagged_numbers(out, "POP") {
@@ -248,9 +309,9 @@ fn every_queued_message_is_popped_exactly_once_across_hosts() {
 fn hosts_appending_to_one_session_get_contiguous_unique_seqs() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let (_db, url, store) = fresh(&server);
+    let (db, store) = fresh(&server);
     create(&store, "a");
-    let outputs = run_hosts("append", &url, APPENDERS);
+    let outputs = run_hosts("append", &server, &db, APPENDERS);
     let mut seqs: Vec<u64> = outputs
         .iter()
         .flat_map(|o| common::tagged_numbers(o, "SEQ"))
@@ -271,7 +332,7 @@ fn hosts_appending_to_one_session_get_contiguous_unique_seqs() {
 fn a_host_follows_what_another_appends() {
     let Some(server) = Server::get() else { return };
     let _shared = SERVER.read();
-    let (_db, url, store) = fresh(&server);
+    let (db, store) = fresh(&server);
     create(&store, "f");
     let writer = {
         let store = store.clone();
@@ -288,7 +349,7 @@ fn a_host_follows_what_another_appends() {
         })
     };
     let started = Instant::now();
-    let outputs = run_hosts("follow", &url, 1);
+    let outputs = run_hosts("follow", &server, &db, 1);
     writer.join().unwrap();
     assert_eq!(
         common::tagged_numbers(&outputs[0], "SEEN"),

@@ -8,6 +8,7 @@ use agentsession::event::types;
 use agentsession::{CreateOptions, NewEvent, Store};
 use serde_json::json;
 
+pub mod netns;
 pub mod pg;
 
 /// Creates session `id` (agent "agent", working dir "/w").
@@ -61,7 +62,25 @@ pub fn fixture_store_copy() -> (tempfile::TempDir, PathBuf) {
 /// Runs this test binary again as a child that executes the ignored test
 /// `entry`, with `envs` set; returns the child (stdin and stdout piped).
 pub fn spawn_child(entry: &str, envs: &[(&str, String)]) -> std::process::Child {
-    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    spawn_child_in(None, entry, envs)
+}
+
+/// [`spawn_child`], in the network namespace `netns` when given
+/// (`ip netns exec`).
+pub fn spawn_child_in(
+    netns: Option<&str>,
+    entry: &str,
+    envs: &[(&str, String)],
+) -> std::process::Child {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = match netns {
+        Some(netns) => {
+            let mut cmd = std::process::Command::new("ip");
+            cmd.args(["netns", "exec", netns]).arg(exe);
+            cmd
+        }
+        None => std::process::Command::new(exe),
+    };
     cmd.args([
         "--ignored",
         "--exact",
@@ -80,11 +99,17 @@ pub fn spawn_child(entry: &str, envs: &[(&str, String)]) -> std::process::Child 
 /// The numbers a child printed after `tag` (e.g. `SEQ 12`); the tag may
 /// follow other output on the same line (the test harness prints without a newline).
 pub fn tagged_numbers(output: &str, tag: &str) -> Vec<u64> {
+    tagged_words(output, tag)
+        .map(|word| word.parse().unwrap())
+        .collect()
+}
+
+/// What a child printed after `tag`, up to the end of each such line.
+pub fn tagged_words<'a>(output: &'a str, tag: &'a str) -> impl Iterator<Item = &'a str> {
     output
         .lines()
-        .filter_map(|l| l.split(tag).nth(1))
-        .map(|rest| rest.trim().parse().unwrap())
-        .collect()
+        .filter_map(move |l| l.split(tag).nth(1))
+        .map(str::trim)
 }
 
 /// In a child process: says it is ready (a file in `dir`), then waits until
