@@ -22,9 +22,13 @@ say() { echo "netns.sh: $*" >&2; }
 present() { ip netns list | sed -nE 's/^(agshost[0-9]+)( .*)?$/\1/p' | sort -V; }
 
 down() {
-    local ns
+    local link ns
+    # Deleting one end of a veth pair deletes both at once; a deleted
+    # namespace drops its end only a moment later.
+    for link in $(ip -o link show | sed -nE 's/^[0-9]+: (agsveth[0-9]+)(@[^:]*)?:.*/\1/p'); do
+        ip link delete "$link"
+    done
     for ns in $(present); do
-        # The namespace takes its end of the veth pair, and so the pair, along.
         ip netns delete "$ns"
     done
     ip link show "$bridge" >/dev/null 2>&1 && ip link delete "$bridge"
