@@ -235,7 +235,7 @@ fn host() {
 /// A fresh database with the schema, and the test's store on it.
 fn fresh(server: &Server) -> (FreshDatabase, Store) {
     let db = FreshDatabase::new(&server.socket, "ags_hosts");
-    let store = Store::open(&db.url(&server.socket)).unwrap();
+    let store = Store::open(db.url(&server.socket)).unwrap();
     (db, store)
 }
 
