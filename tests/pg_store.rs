@@ -904,11 +904,26 @@ fn a_server_restart_fails_calls_in_flight_and_loses_nothing_acknowledged() {
             (acked, failed)
         })
     };
+    let queuer = {
+        let (queue, stop) = (store.queue("r").unwrap(), stop.clone());
+        std::thread::spawn(move || {
+            let (mut acked, mut failed) = (Vec::new(), Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                match queue.add("q", &[], None, 0) {
+                    Ok(m) => acked.push(m.id),
+                    Err(e) => failed.push(e),
+                }
+            }
+            (acked, failed)
+        })
+    };
     std::thread::sleep(Duration::from_millis(300));
     server.pg_ctl("-m fast -w restart");
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let (acked, failed) = writer.join().unwrap();
+    let (acked, mut failed) = writer.join().unwrap();
+    let (queued, queue_failed) = queuer.join().unwrap();
+    failed.extend(queue_failed);
     for e in &failed {
         let Error::Io { source, .. } = e else {
             panic!("{e:?}")
@@ -944,6 +959,24 @@ fn a_server_restart_fails_calls_in_flight_and_loses_nothing_acknowledged() {
         store.metadata("r").unwrap().event_count(),
         seqs.len() as u64
     );
+    // Every acknowledged queue message is there, in order (a call that
+    // failed as its commit happened may have added one more).
+    let listed: Vec<String> = store
+        .queue("r")
+        .unwrap()
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let mut rest = listed.iter();
+    for id in &queued {
+        assert!(
+            rest.any(|l| l == id),
+            "acknowledged queue message {id} lost"
+        );
+    }
+    assert!(queued.len() > 10, "{} queue adds", queued.len());
     assert_eq!(
         store.queue("r").unwrap().list().unwrap()[0].message,
         "before"
