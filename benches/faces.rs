@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use agentsession::{CreateOptions, NewEvent, Store};
-use common::Spread;
+use agentsession::{NewEvent, Store};
+use common::{new_session, Spread};
 use serde_json::{json, Value};
 
 /// The data of every append: 200 bytes as a log line.
@@ -31,14 +31,7 @@ fn data_json() -> String {
 /// the µs per append of `n` appends parsing `data` each time.
 fn core_round(dir: &Path, id: &str, n: usize, data: &str) -> f64 {
     let store = Store::open(dir).unwrap();
-    store
-        .create(&CreateOptions {
-            session_id: Some(id.into()),
-            acp_server: "bench".into(),
-            working_dir: "/bench".into(),
-            ..Default::default()
-        })
-        .unwrap();
+    new_session(&store, id);
     let append = || {
         let data: Value = serde_json::from_str(data).unwrap();
         store

@@ -12,13 +12,16 @@
 //!
 //! Prints a table and, last, one JSON object with every figure.
 
+mod common;
+
+use common::new_session;
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use agentsession::pg_sql as sql;
-use agentsession::{timefmt, CreateOptions, Event, NewEvent, SearchQuery, Store};
+use agentsession::{timefmt, Event, NewEvent, SearchQuery, Store};
 use postgres::types::Type;
 use postgres::{Client, NoTls};
 use serde_json::{json, Value};
@@ -153,17 +156,6 @@ impl Drop for Database {
             ));
         }
     }
-}
-
-fn new_session(store: &Store, id: &str) {
-    store
-        .create(&CreateOptions {
-            session_id: Some(id.into()),
-            acp_server: "bench".into(),
-            working_dir: "/bench".into(),
-            ..Default::default()
-        })
-        .unwrap();
 }
 
 /// An agent message of about `size` bytes as a log line.

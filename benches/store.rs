@@ -12,8 +12,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use agentsession::{CreateOptions, NewEvent, Store, StoreOptions};
-use common::Spread;
+use agentsession::{NewEvent, Store, StoreOptions};
+use common::{new_session, Spread};
 use serde_json::{json, Value};
 
 struct Row {
@@ -159,17 +159,6 @@ fn best_pair(
         b = b.min(base());
     }
     (o, b)
-}
-
-fn new_session(store: &Store, id: &str) {
-    store
-        .create(&CreateOptions {
-            session_id: Some(id.into()),
-            acp_server: "bench".into(),
-            working_dir: "/bench".into(),
-            ..Default::default()
-        })
-        .unwrap();
 }
 
 fn message_of(size: usize) -> Value {

@@ -1,4 +1,7 @@
-//! What the benches share: the statistics of repeated rounds.
+//! What the benches share: the statistics of repeated rounds, and new sessions.
+#![allow(dead_code)]
+
+use agentsession::{CreateOptions, Store};
 
 /// Median, quartiles and range of some figures.
 pub struct Spread {
@@ -22,4 +25,16 @@ impl Spread {
             max: v[v.len() - 1],
         }
     }
+}
+
+/// Creates session `id` (agent "bench", working dir "/bench").
+pub fn new_session(store: &Store, id: &str) {
+    store
+        .create(&CreateOptions {
+            session_id: Some(id.into()),
+            acp_server: "bench".into(),
+            working_dir: "/bench".into(),
+            ..Default::default()
+        })
+        .unwrap();
 }
