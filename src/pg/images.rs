@@ -7,7 +7,7 @@ use postgres::types::Type;
 use postgres::GenericClient;
 
 use super::store::{micros_time, OnServer, PgStore};
-use super::Pg;
+use super::{rows, Pg};
 use crate::error::{Error, Result};
 use crate::image::{self, ImageFormat, ImageInfo};
 
@@ -60,12 +60,7 @@ impl PgStore {
         let (pg, mut c) = self.conn()?;
         let mut tx = c.transaction().on(&pg)?;
         // Serialise with other image writers of the session so the limits hold.
-        tx.query_typed_opt(
-            "SELECT 1 FROM sessions WHERE session_id = $1 FOR NO KEY UPDATE",
-            &[(&session_id, Type::TEXT)],
-        )
-        .on(&pg)?
-        .ok_or_else(|| Error::SessionNotFound(session_id.to_string()))?;
+        rows::lock_session(&mut tx, &pg, session_id)?;
         let existing = list(&mut tx, &pg, session_id)?;
         let bytes: u64 = existing.iter().map(|i| i.size).sum();
         image::check_limits(existing.len(), bytes, data.len() as u64)?;

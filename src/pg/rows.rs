@@ -5,10 +5,22 @@ use postgres::{GenericClient, Row};
 
 use super::store::OnServer;
 use super::Pg;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::migrate::line_seq;
 
 /// The log text of `rows` (column `col`, possibly NULL), one `\n` after each.
+/// Locks the session's row for the rest of the transaction, serialising the
+/// session's writers; `SessionNotFound` when there is no such session.
+pub(super) fn lock_session(c: &mut impl GenericClient, pg: &Pg, session_id: &str) -> Result<()> {
+    c.query_typed_opt(
+        "SELECT 1 FROM sessions WHERE session_id = $1 FOR NO KEY UPDATE",
+        &[(&session_id, Type::TEXT)],
+    )
+    .on(pg)?
+    .ok_or_else(|| Error::SessionNotFound(session_id.to_string()))?;
+    Ok(())
+}
+
 pub(super) fn join(rows: &[Row], col: usize) -> Vec<u8> {
     let mut buf = Vec::new();
     for row in rows {

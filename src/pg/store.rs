@@ -517,12 +517,7 @@ impl Backend for PgStore {
     fn import_lines(&self, session_id: &str, lines: &[u8], last_seq: u64) -> Result<()> {
         let (pg, mut c) = self.conn()?;
         let mut tx = c.transaction().on(&pg)?;
-        tx.query_typed_opt(
-            "SELECT 1 FROM sessions WHERE session_id = $1 FOR NO KEY UPDATE",
-            &[(&session_id, Type::TEXT)],
-        )
-        .on(&pg)?
-        .ok_or_else(|| Error::SessionNotFound(session_id.to_string()))?;
+        rows::lock_session(&mut tx, &pg, session_id)?;
         let prev: Option<i64> = tx
             .query_typed_one(
                 "SELECT max(seq) FROM events WHERE session_id = $1",
