@@ -82,16 +82,9 @@ fn malformed_urls_are_invalid_arguments_without_the_password() {
 
 #[test]
 fn a_refused_port_fails_at_once_naming_host_and_port() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (url, port) = common::pg::refused_url();
     let started = Instant::now();
-    let e = Pg::open(&format!(
-        "postgresql://ags:pw1@127.0.0.1:{port}/agentsession"
-    ))
-    .unwrap_err();
+    let e = Pg::open(&url).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(io_source(&e).kind(), ErrorKind::ConnectionRefused, "{e}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");

@@ -127,16 +127,7 @@ fn done_wait_all(dir: &Path, n: usize) {
     std::fs::write(dir.join(format!("done-{}", std::process::id())), b"").unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let done = std::fs::read_dir(dir)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with("done-")
-            })
-            .count();
+        let done = common::count_marks(dir, "done-");
         if done >= n {
             return;
         }

@@ -862,16 +862,9 @@ fn bad_urls_and_unreachable_servers() {
         Err(Error::InvalidArgument(m)) => assert!(!m.contains("pw"), "{m}"),
         other => panic!("{other:?}"),
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (url, port) = common::pg::refused_url();
     let started = Instant::now();
-    let e = Store::open(format!(
-        "postgresql://ags:pw1@127.0.0.1:{port}/agentsession"
-    ))
-    .unwrap_err();
+    let e = Store::open(url).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
     assert!(!e.to_string().contains("pw1"), "{e}");

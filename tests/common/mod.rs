@@ -124,20 +124,26 @@ pub fn child_ready_wait_go(dir: &Path) {
     }
 }
 
+/// How many files in `dir` have names starting with `prefix` (the marks
+/// processes leave there).
+pub fn count_marks(dir: &Path, prefix: &str) -> usize {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(prefix)
+        })
+        .count()
+}
+
 /// In the parent: waits until `n` children are ready (30 s at most), then lets them go.
 pub fn release_children(dir: &Path, n: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let ready = fs::read_dir(dir)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with("ready-")
-            })
-            .count();
+        let ready = count_marks(dir, "ready-");
         if ready >= n {
             break;
         }

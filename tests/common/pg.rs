@@ -66,3 +66,17 @@ impl Drop for StartOnDrop<'_> {
         }
     }
 }
+
+/// A URL of a loopback port nobody listens on (with the password `pw1`),
+/// and the port.
+pub fn refused_url() -> (String, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    (
+        format!("postgresql://ags:pw1@127.0.0.1:{port}/agentsession"),
+        port,
+    )
+}
