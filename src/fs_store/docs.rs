@@ -11,7 +11,7 @@
 
 use std::fs;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use parking_lot::Mutex;
@@ -36,6 +36,15 @@ fn names(doc: Doc) -> (&'static str, &'static str) {
 impl From<Stamp> for DocVersion {
     fn from(s: Stamp) -> DocVersion {
         DocVersion([s.ino, s.len, s.mtime_ns as u64])
+    }
+}
+
+/// The version of the file at `path`; `None` when there is none.
+fn file_version(path: &Path) -> Result<Option<DocVersion>> {
+    match fs::symlink_metadata(path) {
+        Ok(m) => Ok(Some(Stamp::of(&m).into())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
     }
 }
 
@@ -64,12 +73,7 @@ impl FsStore {
 
     pub(super) fn doc_stamp(&self, session_id: &str, doc: Doc) -> Result<Option<DocVersion>> {
         self.existing_session_dir(session_id)?;
-        let path = self.doc_path(session_id, doc);
-        match fs::symlink_metadata(&path) {
-            Ok(m) => Ok(Some(Stamp::of(&m).into())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&path, e)),
-        }
+        file_version(&self.doc_path(session_id, doc))
     }
 
     pub(super) fn change_doc(
@@ -84,14 +88,10 @@ impl FsStore {
         let _held = jsonfile::lock_exclusive(&thread, &dir.join(names(doc).1))?;
         let current = fsutil::read_optional(&path)?;
         match f(current.as_deref())? {
-            DocChange::Keep => match current {
-                None => Ok(None),
-                Some(_) => self.doc_stamp(session_id, doc),
-            },
+            DocChange::Keep => file_version(&path),
             DocChange::Write(bytes) => {
                 fsutil::write_atomic(&path, &bytes, Durability::Durable)?;
-                let m = fs::symlink_metadata(&path).at(&path)?;
-                Ok(Some(Stamp::of(&m).into()))
+                file_version(&path)
             }
             DocChange::Remove => {
                 fsutil::remove_if_exists(&path)?;
